@@ -1,0 +1,6 @@
+#!/usr/bin/env bash
+# Set up ./.venv and run the whole test suite (extra arguments go to pytest).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+WATTPRINT_EXTRAS=torch,dev scripts/setup.sh
+exec .venv/bin/python -m pytest "$@"

@@ -1,0 +1,337 @@
+"""The ``wattprint`` command: a thin Typer layer over the tracker, the store and reports.
+
+Every command that prints results takes ``--json`` and then prints exactly one JSON
+document on stdout; errors go to stderr with a non-zero exit code.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shlex
+import signal
+import subprocess
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, is_dataclass
+from enum import Enum
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+
+from wattprint.config import Settings, load_settings
+from wattprint.errors import WattprintError
+
+app = typer.Typer(
+    name="wattprint",
+    help="Measure the energy and carbon footprint of deep-learning workloads.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+out = Console()
+err = Console(stderr=True)
+
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON document on stdout.")]
+DirOpt = Annotated[
+    Path | None,
+    typer.Option("--dir", help="Data folder (store and journals); env WATTPRINT_DIR."),
+]
+
+
+class ExportFormat(str, Enum):
+    csv = "csv"
+    json = "json"
+
+
+class ExportTable(str, Enum):
+    samples = "samples"
+    windows = "windows"
+    metrics = "metrics"
+
+
+@contextmanager
+def _errors() -> Iterator[None]:
+    """Turn wattprint's errors into one line on stderr and exit code 2."""
+    try:
+        yield
+    except WattprintError as exc:
+        err.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+        raise typer.Exit(2) from None
+
+
+def _settings(data_dir: Path | None, **overrides: Any) -> Settings:
+    return load_settings(dir=data_dir, **overrides)
+
+
+def _store(settings: Settings) -> Any:
+    from wattprint.store.repository import Store
+
+    store = Store.from_settings(settings)
+    store.sync()
+    return store
+
+
+def _jsonable(value: Any) -> Any:
+    if is_dataclass(value) and not isinstance(value, type):
+        return _jsonable(asdict(value))
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, Path):
+        return str(value)
+    return value
+
+
+def _print_json(document: Any) -> None:
+    sys.stdout.write(json.dumps(_jsonable(document), indent=2, default=str) + "\n")
+
+
+# ---------------------------------------------------------------------------- run
+@app.command(
+    context_settings={"allow_extra_args": True, "ignore_unknown_options": True},
+)
+def run(
+    command: Annotated[list[str], typer.Argument(help="The command to run, after `--`.")],
+    project: Annotated[str | None, typer.Option(help="Project of the run.")] = None,
+    name: Annotated[str | None, typer.Option("--name", help="Run name.")] = None,
+    interval: Annotated[
+        float | None, typer.Option("--interval", help="Seconds between samples.")
+    ] = None,
+    attribution: Annotated[
+        str | None, typer.Option(help="process (the command's process tree) or machine.")
+    ] = None,
+    data_dir: DirOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Run COMMAND under the tracker: its whole process tree is measured, signals are
+    forwarded, and wattprint exits with the command's exit code."""
+    from wattprint.tracking.tracker import Tracker
+
+    with _errors():
+        settings = _settings(
+            data_dir,
+            project=project,
+            run=name,
+            sample_interval_s=interval,
+            attribution=attribution,
+        )
+        try:
+            child = subprocess.Popen(command)
+        except OSError as exc:
+            raise WattprintError(f"cannot start {command[0]!r}: {exc.strerror or exc}") from None
+        # The tree is rooted at this wrapper: once it reaps the command, the command's CPU
+        # time, and that of every descendant it reaped, shows in our children's times.
+        tracker = Tracker(settings, command=shlex.join(command))
+        restore = _forward_signals(child)
+        try:
+            tracker.start()
+            returncode = child.wait()
+        finally:
+            restore()
+        exit_code = returncode if returncode >= 0 else 128 - returncode
+        result = tracker.stop("finished" if returncode == 0 else "failed", exit_code=exit_code)
+        store = _store(settings)
+        detail = store.get_run(result.run_id)
+        if as_json:
+            _print_json({"run": detail, "exit_code": exit_code})
+        else:
+            from wattprint.report.console import run_summary
+
+            err.print(run_summary(detail))
+    raise typer.Exit(exit_code)
+
+
+_FORWARDED = ("SIGTERM", "SIGHUP", "SIGINT", "SIGQUIT", "SIGUSR1", "SIGUSR2")
+
+
+def _forward_signals(child: subprocess.Popen[bytes]) -> Callable[[], None]:
+    """Pass signals on to the child; returns a function restoring the old handlers.
+
+    A Ctrl-C typed in the terminal already reaches the child (same foreground process
+    group), so SIGINT is forwarded only when it did not come from the terminal.
+    """
+
+    def forward(signum: int, _frame: object) -> None:
+        if signum == signal.SIGINT and _child_got_terminal_signal(child.pid):
+            return
+        try:
+            child.send_signal(signum)
+        except ProcessLookupError:
+            pass
+
+    previous: dict[int, Any] = {}
+    for sig_name in _FORWARDED:
+        signum = getattr(signal, sig_name, None)
+        if signum is not None:
+            previous[signum] = signal.signal(signum, forward)
+
+    def restore() -> None:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+
+    return restore
+
+
+def _child_got_terminal_signal(child_pid: int) -> bool:
+    try:
+        fd = sys.stdin.fileno()
+        return os.isatty(fd) and os.tcgetpgrp(fd) == os.getpgid(child_pid)
+    except (OSError, ValueError):
+        return False
+
+
+# ------------------------------------------------------------------ store queries
+@app.command()
+def runs(
+    project: Annotated[str | None, typer.Option(help="Only this project.")] = None,
+    status: Annotated[
+        str | None, typer.Option(help="running, finished, failed or interrupted.")
+    ] = None,
+    limit: Annotated[int, typer.Option(min=1, help="How many runs, newest first.")] = 20,
+    data_dir: DirOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """List runs, newest first."""
+    with _errors():
+        accepted = ("running", "finished", "failed", "interrupted")
+        if status is not None and status not in accepted:
+            raise WattprintError(f"--status {status!r} is not one of: {', '.join(accepted)}")
+        store = _store(_settings(data_dir))
+        found = store.list_runs(project=project, status=status, limit=limit)
+        if as_json:
+            _print_json({"runs": found})
+        else:
+            from wattprint.report.console import runs_table
+
+            out.print(runs_table(found))
+
+
+@app.command()
+def show(
+    run_ref: Annotated[str, typer.Argument(metavar="RUN", help="Run id, id prefix or name.")],
+    data_dir: DirOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Show a run: energy per component (measured or estimated, with sources), windows,
+    metrics and what happened to the energy sources."""
+    with _errors():
+        store = _store(_settings(data_dir))
+        detail = store.get_run(run_ref)
+        windows = store.windows(detail.run_id)
+        metrics = store.metrics(detail.run_id)
+        events = store.events(detail.run_id)
+        if as_json:
+            _print_json({"run": detail, "windows": windows, "metrics": metrics, "events": events})
+        else:
+            from wattprint.report.console import run_report
+
+            out.print(run_report(detail, windows, metrics, events))
+
+
+@app.command()
+def export(
+    run_ref: Annotated[str, typer.Argument(metavar="RUN", help="Run id, id prefix or name.")],
+    fmt: Annotated[ExportFormat, typer.Option("--format", help="csv or json.")] = (
+        ExportFormat.json
+    ),
+    table: Annotated[
+        ExportTable, typer.Option(help="With csv: samples, windows or metrics.")
+    ] = ExportTable.samples,
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="File to write; default stdout.")
+    ] = None,
+    data_dir: DirOpt = None,
+) -> None:
+    """Export a run as JSON (everything) or CSV (one table)."""
+    from wattprint.store.export import export_csv, export_json
+
+    with _errors():
+        store = _store(_settings(data_dir))
+        detail = store.get_run(run_ref)
+        stream = output.open("w", newline="") if output else sys.stdout
+        try:
+            if fmt is ExportFormat.json:
+                export_json(store, detail.run_id, stream)
+            else:
+                export_csv(store, detail.run_id, table.value, stream)
+        finally:
+            if output:
+                stream.close()
+
+
+# ------------------------------------------------------------------------ hardware
+@app.command()
+def hardware(as_json: JsonOpt = False) -> None:
+    """List every energy source on this machine, measured or estimated, and why."""
+    from wattprint.hardware.cpu import detect_cpu
+    from wattprint.meters.discovery import hardware_inventory, probe_sources
+
+    with _errors():
+        settings = load_settings()
+        statuses = probe_sources(settings)
+        inventory = hardware_inventory(statuses, detect_cpu())
+        if as_json:
+            _print_json({"sources": statuses, "inventory": inventory})
+        else:
+            from wattprint.report.console import hardware_table
+
+            out.print(hardware_table(statuses, inventory))
+
+
+# ---------------------------------------------------------------------------- demo
+@app.command()
+def demo(
+    epochs: Annotated[int, typer.Option(min=1, max=100, help="Training epochs.")] = 3,
+    data_dir: DirOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Train a small PyTorch model under the tracker (examples/quickstart.py) and show
+    what each epoch cost."""
+    import runpy
+
+    from wattprint.tracking.tracker import Tracker
+
+    with _errors():
+        settings = _settings(data_dir, project="demo")
+        try:
+            example = runpy.run_path(str(_quickstart_path()))
+        except ModuleNotFoundError as exc:
+            raise WattprintError(
+                f"the demo needs PyTorch ({exc}); install it with pip install 'wattprint[torch]'"
+            ) from None
+        with Tracker(settings, command="wattprint demo") as tracker:
+            if not as_json:
+                err.print(f"training a small MLP for {epochs} epochs under wattprint…")
+            example["train"](tracker, epochs)
+        store = _store(settings)
+        detail = store.get_run(tracker.run_id)
+        windows = store.windows(detail.run_id)
+        metrics = store.metrics(detail.run_id)
+        events = store.events(detail.run_id)
+        if as_json:
+            _print_json({"run": detail, "windows": windows, "metrics": metrics, "events": events})
+        else:
+            from wattprint.report.console import run_report
+
+            out.print(run_report(detail, windows, metrics, events))
+
+
+def _quickstart_path() -> Path:
+    """The quickstart example: shipped in the wheel, or the checkout's examples/."""
+    shipped = Path(__file__).with_name("_examples") / "quickstart.py"
+    if shipped.is_file():
+        return shipped
+    checkout = Path(__file__).resolve().parents[2] / "examples" / "quickstart.py"
+    if checkout.is_file():
+        return checkout
+    raise WattprintError("examples/quickstart.py not found next to the wattprint package")
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()

@@ -1,0 +1,166 @@
+"""Settings: one pydantic model, filled from arguments, ``WATTPRINT_*`` variables and
+``wattprint.toml``, in that order of precedence.
+
+Every invalid value raises one ``ConfigError`` naming the setting, where it came
+from, the value given and what is accepted.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from wattprint.errors import ConfigError
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - exercised only on 3.10
+    import tomli as tomllib
+
+ENV_PREFIX = "WATTPRINT_"
+CONFIG_FILE = "wattprint.toml"
+
+
+def default_data_dir() -> Path:
+    """Per-user folder holding the SQLite store and the run journals."""
+    from platformdirs import user_data_dir
+
+    return Path(user_data_dir("wattprint", appauthor=False))
+
+
+class Settings(BaseModel):
+    """Everything a tracker can be told. Field descriptions double as documentation."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True)
+
+    project: str = Field("default", min_length=1, description="Project the run belongs to.")
+    run: str | None = Field(None, description="Run name; generated from the time if unset.")
+    dir: Path = Field(
+        default_factory=default_data_dir,
+        description="Folder of the default SQLite store and of the run journals.",
+    )
+    db: str | None = Field(
+        None, description="SQLAlchemy URL of the store; default sqlite:///<dir>/wattprint.db."
+    )
+    sample_interval_s: float = Field(
+        1.0, gt=0, le=3600, description="Seconds between background samples."
+    )
+    flush_interval_s: float = Field(
+        5.0, gt=0, le=3600, description="Seconds between writes of buffered samples to disk."
+    )
+    attribution: Literal["process", "machine"] = Field(
+        "process",
+        description="Charge the tracked process tree's share (process) or the whole machine.",
+    )
+    gpu_energy: Literal["auto", "counter", "power"] = Field(
+        "auto",
+        description="NVIDIA: total-energy counter when present (auto), only it, or power polling.",
+    )
+    cpu_tdp_w: float | None = Field(
+        None, gt=0, le=2000, description="TDP of the whole CPU package when the model is unknown."
+    )
+    sources: tuple[Literal["rapl", "nvml", "cpu-model", "ram-model"], ...] = Field(
+        ("rapl", "nvml", "cpu-model", "ram-model"),
+        description="Energy sources to try, in order.",
+    )
+
+    @field_validator("project")
+    @classmethod
+    def _no_slash(cls, value: str) -> str:
+        if "/" in value or value.strip() != value:
+            raise ValueError("must not contain '/' or surrounding spaces")
+        return value
+
+    @property
+    def db_url(self) -> str:
+        """The store's SQLAlchemy URL."""
+        return self.db or f"sqlite:///{self.dir / 'wattprint.db'}"
+
+    @property
+    def journal_dir(self) -> Path:
+        """Folder where trackers append their run journals."""
+        return self.dir / "journal"
+
+
+_ENV_NAMES = {name: ENV_PREFIX + name.upper() for name in Settings.model_fields}
+
+
+def _from_env(environ: dict[str, str] | os._Environ[str]) -> dict[str, Any]:
+    values: dict[str, Any] = {}
+    for field, var in _ENV_NAMES.items():
+        raw = environ.get(var)
+        if raw is None or raw == "":
+            continue
+        values[field] = tuple(s.strip() for s in raw.split(",")) if field == "sources" else raw
+    return values
+
+
+def _from_file(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as fh:
+            data = tomllib.load(fh)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML ({exc})") from exc
+    section = data.get("wattprint", data)
+    if not isinstance(section, dict):
+        raise ConfigError(f"{path}: [wattprint] must be a table of settings")
+    return dict(section)
+
+
+def _config_path(environ: dict[str, str] | os._Environ[str]) -> Path | None:
+    explicit = environ.get(ENV_PREFIX + "CONFIG")
+    if explicit:
+        path = Path(explicit)
+        if not path.is_file():
+            raise ConfigError(f"WATTPRINT_CONFIG={explicit!r}: no such file")
+        return path
+    candidate = Path.cwd() / CONFIG_FILE
+    return candidate if candidate.is_file() else None
+
+
+def load_settings(
+    environ: dict[str, str] | os._Environ[str] | None = None, **overrides: Any
+) -> Settings:
+    """Build ``Settings`` from ``overrides`` > environment > ``wattprint.toml`` > defaults.
+
+    ``None`` overrides are ignored so CLI options can be passed through unchanged.
+    """
+    env = os.environ if environ is None else environ
+    layers: list[tuple[str, dict[str, Any]]] = []
+    path = _config_path(env)
+    if path is not None:
+        layers.append((str(path), _from_file(path)))
+    layers.append(("environment", _from_env(env)))
+    layers.append(("argument", {k: v for k, v in overrides.items() if v is not None}))
+    merged: dict[str, Any] = {}
+    origin: dict[str, str] = {}
+    for where, values in layers:
+        for key, value in values.items():
+            merged[key] = value
+            origin[key] = where
+    try:
+        return Settings(**merged)
+    except ValidationError as exc:
+        raise ConfigError(_explain(exc, merged, origin)) from None
+
+
+def _explain(exc: ValidationError, merged: dict[str, Any], origin: dict[str, str]) -> str:
+    lines = []
+    for err in exc.errors():
+        key = str(err["loc"][0]) if err["loc"] else "?"
+        where = origin.get(key, "default")
+        name = _ENV_NAMES.get(key, key) if where == "environment" else key
+        if err["type"] == "extra_forbidden":
+            accepted = ", ".join(sorted(Settings.model_fields))
+            lines.append(f"unknown setting {key!r} (from {where}); accepted: {accepted}")
+            continue
+        field = Settings.model_fields.get(key)
+        hint = f" ({field.description})" if field and field.description else ""
+        lines.append(
+            f"invalid {name}={merged.get(key)!r} (from {where}): {err['msg']}{hint}"
+        )
+    return "; ".join(lines)

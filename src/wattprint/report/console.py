@@ -1,0 +1,173 @@
+"""Rich renderings of runs and energy sources for the terminal.
+
+Every energy figure is shown with whether it was measured or estimated, the basis of
+its constants and, for estimates, its range.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from rich.console import Group, RenderableType
+from rich.table import Table
+from rich.text import Text
+
+J_PER_WH = 3600.0
+
+
+def energy(joules: float | None) -> str:
+    """``12.3 kJ (3.42 Wh)``: SI joules plus watt-hours, the unit of electricity bills."""
+    if joules is None:
+        return "—"
+    for factor, unit in ((1e9, "GJ"), (1e6, "MJ"), (1e3, "kJ")):
+        if abs(joules) >= factor:
+            return f"{joules / factor:.3g} {unit} ({joules / J_PER_WH:.3g} Wh)"
+    return f"{joules:.3g} J ({joules / J_PER_WH:.3g} Wh)"
+
+
+def energy_range(low: float | None, high: float | None, quality: str) -> str:
+    if quality == "measured" or low is None or high is None:
+        return ""
+    if abs(high - low) < 1e-9 * max(abs(high), 1.0):
+        return "no range: single reference figure"
+    return f"{low / J_PER_WH:.3g}–{high / J_PER_WH:.3g} Wh"
+
+
+def _when(ts: float | None) -> str:
+    return "—" if ts is None else datetime.fromtimestamp(ts).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def _seconds(s: float | None) -> str:
+    if s is None:
+        return "—"
+    return f"{s:.2f} s" if s < 120 else f"{s / 60:.1f} min"
+
+
+def runs_table(runs: Sequence[Any]) -> RenderableType:
+    """One line per run, newest first."""
+    if not runs:
+        return Text("no runs yet: try `wattprint demo` or `wattprint run -- python train.py`")
+    table = Table(title="runs", title_justify="left")
+    for col in ("id", "project", "run", "status", "started", "duration", "energy", "quality"):
+        table.add_column(col, no_wrap=col in ("id", "started"))
+    for r in runs:
+        table.add_row(
+            r.run_id[:8],
+            r.project,
+            r.name,
+            r.status,
+            _when(r.started_at),
+            _seconds(r.duration_s),
+            energy(r.energy_j),
+            r.quality,
+        )
+    return table
+
+
+def _components_table(detail: Any) -> Table:
+    table = Table(title="energy by component", title_justify="left")
+    for col in ("component", "source", "quality", "energy", "range (estimates)", "basis"):
+        table.add_column(col, overflow="fold")
+    for c in detail.components:
+        table.add_row(
+            c.name,
+            c.source,
+            c.quality,
+            energy(c.energy_j),
+            energy_range(c.energy_low_j, c.energy_high_j, c.quality),
+            c.basis,
+        )
+    table.add_row(
+        Text("total", style="bold"),
+        "",
+        detail.quality,
+        Text(energy(detail.energy_j), style="bold"),
+        energy_range(detail.energy_low_j, detail.energy_high_j, detail.quality),
+        "",
+    )
+    return table
+
+
+def run_summary(detail: Any) -> RenderableType:
+    """Header and per-component energy of one run."""
+    head = Text()
+    head.append(f"{detail.project}/{detail.name}", style="bold")
+    head.append(f"  {detail.run_id}  {detail.status}\n")
+    head.append(f"host {detail.host}  started {_when(detail.started_at)}  ")
+    head.append(f"duration {_seconds(detail.duration_s)}\n")
+    if detail.command:
+        head.append(f"command {detail.command}\n")
+    if detail.git_commit:
+        head.append(f"git {detail.git_commit[:12]}\n")
+    if detail.error:
+        head.append(f"error {detail.error}\n", style="red")
+    return Group(head, _components_table(detail))
+
+
+def run_report(
+    detail: Any, windows: Sequence[Any], metrics: Sequence[Any], events: Sequence[Any]
+) -> RenderableType:
+    """Everything about a run: summary, windows (grouped and, if few, one by one),
+    logged metrics and energy-source events."""
+    parts: list[RenderableType] = [run_summary(detail)]
+    if windows:
+        parts.append(_windows_table(windows))
+    if metrics:
+        parts.append(_metrics_table(metrics))
+    for e in events:
+        parts.append(Text(f"! {e.source}: {e.message}", style="yellow"))
+    return Group(*parts)
+
+
+def _windows_table(windows: Sequence[Any]) -> Table:
+    by_name: dict[str, list[Any]] = defaultdict(list)
+    for w in windows:
+        by_name[w.name].append(w)
+    few = len(windows) <= 30
+    table = Table(title="windows", title_justify="left")
+    for col in ("window", "#", "duration", "energy", "mean power"):
+        table.add_column(col)
+    for name, group in by_name.items():
+        rows = list(enumerate(group, 1)) if few else [(len(group), None)]
+        for index, w in rows:
+            items = [w] if w is not None else group
+            duration = sum(i.duration_s for i in items)
+            joules = sum(i.energy_j for i in items)
+            label = str(index) if w is not None else f"{index} windows"
+            power = f"{joules / duration:.3g} W" if duration > 0 else "—"
+            table.add_row(name, label, _seconds(duration), energy(joules), power)
+    return table
+
+
+def _metrics_table(metrics: Sequence[Any]) -> Table:
+    names = sorted({m.name for m in metrics})
+    by_step: dict[Any, dict[str, float]] = defaultdict(dict)
+    for m in metrics:
+        by_step[m.step][m.name] = m.value
+    table = Table(title="metrics", title_justify="left")
+    table.add_column("step")
+    for n in names:
+        table.add_column(n)
+    for step, values in list(by_step.items())[-30:]:
+        table.add_row(str(step), *(f"{values[n]:.4g}" if n in values else "" for n in names))
+    return table
+
+
+def hardware_table(statuses: Sequence[Any], inventory: dict[str, Any]) -> RenderableType:
+    """Every energy source: used or not, measured or estimated, and why."""
+    table = Table(title="energy sources on this machine", title_justify="left")
+    for col in ("source", "used", "quality", "why"):
+        table.add_column(col, overflow="fold")
+    for s in statuses:
+        table.add_row(
+            s.source,
+            "yes" if s.available else "no",
+            s.quality or "—",
+            s.reason,
+        )
+    cpu = inventory.get("cpu", {})
+    line = Text(f"CPU {cpu.get('model', '?')}, {cpu.get('logical_cpus', '?')} logical CPUs")
+    return Group(table, line)

@@ -1,0 +1,205 @@
+"""SQLAlchemy models of the run store.
+
+Portable types only (SQLite by default, PostgreSQL by URL): times are Unix epoch
+seconds in ``Double`` columns, energies joules, dictionaries ``JSON``. Rows that come
+from a journal record are keyed by the run and the record's ``seq`` (plus the row's
+index or name within the record), so the same record can never be stored twice.
+
+``SCHEMA_VERSION`` is written to ``schema_info`` when a store is created; a later
+migration tool (Alembic) takes over from that number.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Final, Literal
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Double,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+SCHEMA_VERSION: Final = 1
+
+RunStatus = Literal["running", "finished", "failed", "interrupted"]
+RUN_STATUSES: Final[tuple[str, ...]] = ("running", "finished", "failed", "interrupted")
+
+_NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+_RUN_FK = "runs.id"
+
+
+class Base(DeclarativeBase):
+    """Declarative base; the naming convention keeps constraint names stable for
+    migrations."""
+
+    metadata = MetaData(naming_convention=_NAMING)
+    type_annotation_map = {
+        float: Double(),
+        dict[str, Any]: JSON(),
+        dict[str, float]: JSON(),
+        str: String(255),
+    }
+
+
+class SchemaInfo(Base):
+    """One row: the schema version of this store."""
+
+    __tablename__ = "schema_info"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    version: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[float]
+
+
+class Project(Base):
+    """A named group of runs."""
+
+    __tablename__ = "projects"
+
+    name: Mapped[str] = mapped_column(primary_key=True)
+    created_at: Mapped[float]
+
+
+class Run(Base):
+    """One tracked run; ``id`` is the journal's ``run_id``."""
+
+    __tablename__ = "runs"
+    __table_args__ = (
+        Index("ix_runs_project_started_at", "project", "started_at"),
+        Index("ix_runs_name_started_at", "name", "started_at"),
+        Index("ix_runs_status", "status"),
+    )
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    project: Mapped[str] = mapped_column(ForeignKey("projects.name"))
+    name: Mapped[str]
+    host: Mapped[str | None]
+    pid: Mapped[int | None] = mapped_column(Integer)
+    pid_create_time: Mapped[float | None]
+    command: Mapped[str | None] = mapped_column(Text)
+    git_commit: Mapped[str | None] = mapped_column(String(64))
+    hardware: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    settings: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    status: Mapped[str] = mapped_column(String(16), default="running")
+    started_at: Mapped[float]
+    ended_at: Mapped[float | None]
+    last_seen_at: Mapped[float | None]
+    error: Mapped[str | None] = mapped_column(Text)
+    exit_code: Mapped[int | None] = mapped_column(Integer)
+    totals: Mapped[dict[str, float]] = mapped_column(JSON, default=dict)
+    version: Mapped[str | None] = mapped_column(String(64))
+
+
+class ComponentRow(Base):
+    """A component (``cpu:0``, ``gpu:1``, ``ram``) of a run and its provenance."""
+
+    __tablename__ = "components"
+
+    run_id: Mapped[str] = mapped_column(
+        ForeignKey(_RUN_FK, ondelete="CASCADE"), primary_key=True
+    )
+    name: Mapped[str] = mapped_column(String(128), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    source: Mapped[str] = mapped_column(String(64))
+    quality: Mapped[str] = mapped_column(String(16))
+    description: Mapped[str] = mapped_column(Text, default="")
+    basis: Mapped[str] = mapped_column(Text, default="")
+    low_ratio: Mapped[float] = mapped_column(default=1.0)
+    high_ratio: Mapped[float] = mapped_column(default=1.0)
+
+
+class Sample(Base):
+    """Cumulative energy of one component at time ``t``; ``idx`` is the row's position
+    in its journal record."""
+
+    __tablename__ = "samples"
+    __table_args__ = (Index("ix_samples_run_id_t", "run_id", "t"),)
+
+    run_id: Mapped[str] = mapped_column(
+        ForeignKey(_RUN_FK, ondelete="CASCADE"), primary_key=True
+    )
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True)
+    idx: Mapped[int] = mapped_column(Integer, primary_key=True)
+    t: Mapped[float]
+    component: Mapped[str] = mapped_column(String(128))
+    energy_j: Mapped[float]
+    power_w: Mapped[float | None]
+
+
+class Window(Base):
+    """A closed window (phase, epoch, step) with joules per component."""
+
+    __tablename__ = "windows"
+
+    run_id: Mapped[str] = mapped_column(
+        ForeignKey(_RUN_FK, ondelete="CASCADE"), primary_key=True
+    )
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str]
+    parent: Mapped[str | None]
+    started_at: Mapped[float]
+    ended_at: Mapped[float]
+    energy_j: Mapped[dict[str, float]] = mapped_column(JSON, default=dict)
+
+
+class Metric(Base):
+    """One metric value; a journal ``metric`` record gives one row per name."""
+
+    __tablename__ = "metrics"
+
+    run_id: Mapped[str] = mapped_column(
+        ForeignKey(_RUN_FK, ondelete="CASCADE"), primary_key=True
+    )
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(255), primary_key=True)
+    t: Mapped[float]
+    step: Mapped[int | None] = mapped_column(BigInteger)
+    value: Mapped[float]
+
+
+class Event(Base):
+    """Something that happened during a run (a meter lost, the store unreachable)."""
+
+    __tablename__ = "events"
+
+    run_id: Mapped[str] = mapped_column(
+        ForeignKey(_RUN_FK, ondelete="CASCADE"), primary_key=True
+    )
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True)
+    t: Mapped[float]
+    source: Mapped[str] = mapped_column(String(128))
+    message: Mapped[str] = mapped_column(Text)
+
+
+class JournalProgress(Base):
+    """How far a journal file has been ingested.
+
+    ``byte_offset`` is the end of the last complete line ingested and ``last_seq`` the
+    last record's ``seq``; ``size`` is the file size when it was last read, so an
+    unchanged file is skipped without being opened. ``error`` holds why a journal
+    could not be ingested (it is then retried only once the file changes).
+    """
+
+    __tablename__ = "journal_progress"
+
+    journal: Mapped[str] = mapped_column(String(255), primary_key=True)
+    run_id: Mapped[str | None] = mapped_column(String(64))
+    byte_offset: Mapped[int] = mapped_column(BigInteger, default=0)
+    last_seq: Mapped[int] = mapped_column(BigInteger, default=-1)
+    size: Mapped[int] = mapped_column(BigInteger, default=0)
+    error: Mapped[str | None] = mapped_column(Text)
+    updated_at: Mapped[float]

@@ -1,0 +1,133 @@
+"""Plain frozen dataclasses that the store's queries return.
+
+Joules and seconds; times are Unix epoch seconds. No SQLAlchemy here, so callers
+(CLI, dashboard, analysis) can import these cheaply and never hold ORM objects.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class ComponentTotal:
+    """A component of a run with its provenance and its energy over the run.
+
+    ``low_j``/``high_j`` bound the true energy (``energy_j`` × the component's
+    ``low_ratio``/``high_ratio``; equal to ``energy_j`` for measured components).
+    """
+
+    name: str
+    kind: str
+    source: str
+    quality: str
+    description: str
+    basis: str
+    low_ratio: float
+    high_ratio: float
+    energy_j: float
+    low_j: float
+    high_j: float
+
+
+@dataclass(frozen=True)
+class RunSummary:
+    """One line of a run listing.
+
+    ``ended_at`` is ``None`` while a run is running; ``duration_s`` then runs up to
+    the last record ingested. ``quality`` is ``measured`` only when every component
+    was measured.
+    """
+
+    run_id: str
+    project: str
+    name: str
+    status: str
+    host: str | None
+    started_at: float
+    ended_at: float | None
+    last_seen_at: float | None
+    duration_s: float
+    energy_j: float
+    energy_low_j: float
+    energy_high_j: float
+    quality: str
+    components: tuple[ComponentTotal, ...] = ()
+
+
+@dataclass(frozen=True)
+class RunDetail(RunSummary):
+    """Everything known about a run besides its time series."""
+
+    pid: int | None = None
+    command: str | None = None
+    git_commit: str | None = None
+    hardware: Mapping[str, Any] = field(default_factory=dict)
+    settings: Mapping[str, Any] = field(default_factory=dict)
+    error: str | None = None
+    exit_code: int | None = None
+    version: str | None = None
+
+
+@dataclass(frozen=True)
+class WindowRecord:
+    """A closed window with joules per component."""
+
+    seq: int
+    name: str
+    parent: str | None
+    started_at: float
+    ended_at: float
+    energy_j: Mapping[str, float]
+
+    @property
+    def duration_s(self) -> float:
+        return self.ended_at - self.started_at
+
+    @property
+    def total_energy_j(self) -> float:
+        return float(sum(self.energy_j.values()))
+
+
+@dataclass(frozen=True)
+class SampleRecord:
+    """Cumulative energy of one component at time ``t`` and the mean power since the
+    previous sample of that component (``None`` for the first)."""
+
+    t: float
+    component: str
+    energy_j: float
+    power_w: float | None
+
+
+@dataclass(frozen=True)
+class MetricRecord:
+    """One metric value logged during a run."""
+
+    seq: int
+    t: float
+    step: int | None
+    name: str
+    value: float
+
+
+@dataclass(frozen=True)
+class EventRecord:
+    """Something that happened to a run's energy sources or its recording."""
+
+    seq: int
+    t: float
+    source: str
+    message: str
+
+
+@dataclass(frozen=True)
+class ProjectSummary:
+    """A project and how many runs it holds."""
+
+    name: str
+    created_at: float
+    run_count: int
+    last_started_at: float | None

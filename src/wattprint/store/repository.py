@@ -1,0 +1,496 @@
+"""The run store: ``Store`` opens a database by SQLAlchemy URL, ingests run journals
+(``sync``) and answers queries with the plain dataclasses of ``records``.
+
+SQLite (the default) is opened in WAL mode with a 30 s busy timeout and foreign keys
+on; write transactions begin with ``BEGIN IMMEDIATE`` so several processes can sync
+into one file at once. PostgreSQL works by URL with the same code.
+"""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+import time
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from types import TracebackType
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import Connection, Engine, create_engine, event, func, insert, inspect, select
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
+from sqlalchemy.orm import Session
+from sqlalchemy.pool import StaticPool
+
+from wattprint.errors import NotFoundError, StoreError
+from wattprint.store import ingest
+from wattprint.store.models import (
+    RUN_STATUSES,
+    SCHEMA_VERSION,
+    Base,
+    ComponentRow,
+    Event,
+    Metric,
+    Project,
+    Run,
+    Sample,
+    SchemaInfo,
+    Window,
+)
+from wattprint.store.records import (
+    ComponentTotal,
+    EventRecord,
+    MetricRecord,
+    ProjectSummary,
+    RunDetail,
+    RunSummary,
+    SampleRecord,
+    WindowRecord,
+)
+
+if TYPE_CHECKING:
+    from wattprint.config import Settings
+
+log = logging.getLogger(__name__)
+
+BUSY_TIMEOUT_S = 30.0
+DEFAULT_STALE_AFTER_S = 300.0
+MIN_PREFIX = 4
+
+
+class Store:
+    """A run store at a SQLAlchemy URL, fed from the run journals in ``journal_dir``.
+
+    Use as a context manager or call ``close()``. Safe to use from several threads
+    and several processes at once.
+    """
+
+    def __init__(self, url: str, journal_dir: Path | None = None) -> None:
+        self.url = url
+        self.journal_dir = journal_dir
+        self._engine = _create_engine(url)
+        try:
+            _initialise(self._engine)
+        except BaseException:
+            self._engine.dispose()
+            raise
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Store:
+        """The store and journal folder that ``settings`` name."""
+        return cls(settings.db_url, settings.journal_dir)
+
+    @property
+    def engine(self) -> Engine:
+        """The SQLAlchemy engine (for migrations and tests)."""
+        return self._engine
+
+    def close(self) -> None:
+        """Release the store's connections. Idempotent."""
+        self._engine.dispose()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"Store({_safe_url(self.url)!r}, journal_dir={self.journal_dir!r})"
+
+    # -------------------------------------------------------------------- sync
+    def sync(self, stale_after_s: float = DEFAULT_STALE_AFTER_S) -> int:
+        """Ingest the new records of every journal, then settle runs left ``running``.
+
+        A journal is opened only when its size differs from the size at its last
+        ingestion. Runs with an ``end`` record are finished or failed; runs without one
+        become ``interrupted`` when their process on this host is gone, or, for runs of
+        other hosts, when their journal has not changed for ``stale_after_s`` seconds.
+        Unreadable journals are skipped with one warning. Returns the number of records
+        ingested.
+        """
+        if stale_after_s < 0:
+            raise ValueError(f"stale_after_s={stale_after_s!r}: must be >= 0 seconds")
+        count = 0
+        try:
+            if self.journal_dir is not None:
+                progress = ingest.load_progress(self._engine)
+                for name, path, size in ingest.list_journals(self.journal_dir):
+                    known = progress.get(name)
+                    if known is not None and known.size == size:
+                        continue
+                    count += ingest.ingest_journal(self._engine, path, known)
+            ingest.settle_runs(self._engine, self.journal_dir, stale_after_s)
+        except SQLAlchemyError as exc:
+            raise StoreError(f"cannot sync {_safe_url(self.url)}: {exc}") from exc
+        return count
+
+    # ----------------------------------------------------------------- queries
+    def list_runs(
+        self,
+        project: str | None = None,
+        status: str | None = None,
+        limit: int = 50,
+        offset: int = 0,
+    ) -> list[RunSummary]:
+        """Runs, newest first, optionally of one project and/or one status."""
+        if status is not None and status not in RUN_STATUSES:
+            raise ValueError(f"status={status!r}: accepted: {', '.join(RUN_STATUSES)}")
+        if limit < 0 or offset < 0:
+            raise ValueError(f"limit={limit!r}, offset={offset!r}: must be >= 0")
+        query = select(Run).order_by(Run.started_at.desc(), Run.id.desc())
+        if project is not None:
+            query = query.where(Run.project == project)
+        if status is not None:
+            query = query.where(Run.status == status)
+        query = query.limit(limit).offset(offset)
+        with self._session() as session:
+            runs = list(session.scalars(query))
+            components = _components_of(session, [r.id for r in runs])
+            return [
+                RunSummary(**_summary_fields(r, components.get(r.id, []))) for r in runs
+            ]
+
+    def get_run(self, ref: str) -> RunDetail:
+        """The run that ``ref`` names.
+
+        ``ref`` is tried as a full run id, then ``project/name`` or a run name (the
+        latest run of that name), then a unique prefix of at least 4 characters of a
+        run id. Raises ``NotFoundError`` naming what was tried, or listing the
+        candidates of an ambiguous prefix.
+        """
+        ref = ref.strip()
+        if not ref:
+            raise NotFoundError("empty run reference: give a run id, id prefix or run name")
+        with self._session() as session:
+            run = _find_run(session, ref)
+            comps = _components_of(session, [run.id]).get(run.id, [])
+            return RunDetail(
+                **_summary_fields(run, comps),
+                pid=run.pid,
+                command=run.command,
+                git_commit=run.git_commit,
+                hardware=dict(run.hardware or {}),
+                settings=dict(run.settings or {}),
+                error=run.error,
+                exit_code=run.exit_code,
+                version=run.version,
+            )
+
+    def windows(self, run_id: str) -> list[WindowRecord]:
+        """The run's closed windows in the order they were closed."""
+        with self._session() as session:
+            _require_run(session, run_id)
+            rows = session.scalars(
+                select(Window).where(Window.run_id == run_id).order_by(Window.seq)
+            )
+            return [
+                WindowRecord(
+                    seq=w.seq,
+                    name=w.name,
+                    parent=w.parent,
+                    started_at=w.started_at,
+                    ended_at=w.ended_at,
+                    energy_j=dict(w.energy_j or {}),
+                )
+                for w in rows
+            ]
+
+    def samples(self, run_id: str, component: str | None = None) -> list[SampleRecord]:
+        """The run's cumulative energy samples, by time then component."""
+        query = select(Sample.t, Sample.component, Sample.energy_j, Sample.power_w).where(
+            Sample.run_id == run_id
+        )
+        if component is not None:
+            query = query.where(Sample.component == component)
+        query = query.order_by(Sample.t, Sample.seq, Sample.idx)
+        with self._session() as session:
+            _require_run(session, run_id)
+            return [
+                SampleRecord(t=t, component=component, energy_j=energy_j, power_w=power_w)
+                for t, component, energy_j, power_w in session.execute(query)
+            ]
+
+    def metrics(self, run_id: str, name: str | None = None) -> list[MetricRecord]:
+        """The run's metric values in the order they were logged."""
+        query = select(Metric).where(Metric.run_id == run_id)
+        if name is not None:
+            query = query.where(Metric.name == name)
+        query = query.order_by(Metric.seq, Metric.name)
+        with self._session() as session:
+            _require_run(session, run_id)
+            return [
+                MetricRecord(seq=m.seq, t=m.t, step=m.step, name=m.name, value=m.value)
+                for m in session.scalars(query)
+            ]
+
+    def events(self, run_id: str) -> list[EventRecord]:
+        """What happened to the run's energy sources and recording, in order."""
+        with self._session() as session:
+            _require_run(session, run_id)
+            rows = session.scalars(select(Event).where(Event.run_id == run_id).order_by(Event.seq))
+            return [EventRecord(seq=e.seq, t=e.t, source=e.source, message=e.message) for e in rows]
+
+    def projects(self) -> list[ProjectSummary]:
+        """Every project with its number of runs, by name."""
+        query = (
+            select(
+                Project.name,
+                Project.created_at,
+                func.count(Run.id).label("run_count"),
+                func.max(Run.started_at).label("last_started_at"),
+            )
+            .outerjoin(Run, Run.project == Project.name)
+            .group_by(Project.name, Project.created_at)
+            .order_by(Project.name)
+        )
+        with self._session() as session:
+            return [
+                ProjectSummary(
+                    name=r.name,
+                    created_at=r.created_at,
+                    run_count=int(r.run_count),
+                    last_started_at=r.last_started_at,
+                )
+                for r in session.execute(query)
+            ]
+
+    @property
+    def schema_version(self) -> int:
+        """Version of the store's schema (``models.SCHEMA_VERSION`` when created)."""
+        with self._session() as session:
+            return int(session.scalar(select(SchemaInfo.version)) or 0)
+
+    def _session(self) -> Session:
+        return Session(self._engine, expire_on_commit=False)
+
+
+def open_store(settings: Settings) -> Store:
+    """Open (creating it if needed) the store that ``settings`` name."""
+    return Store.from_settings(settings)
+
+
+# ------------------------------------------------------------------------ engine
+def _safe_url(url: str) -> str:
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return url
+
+
+def _create_engine(url: str) -> Engine:
+    try:
+        parsed = make_url(url)
+    except ArgumentError as exc:
+        raise StoreError(
+            f"invalid store URL {url!r}: expected a SQLAlchemy URL such as "
+            "sqlite:////path/to/wattprint.db or postgresql://user@host/db"
+        ) from exc
+    try:
+        if parsed.get_backend_name() != "sqlite":
+            return create_engine(parsed, pool_pre_ping=True)
+        database = parsed.database or ""
+        memory = database in ("", ":memory:") or parsed.query.get("mode") == "memory"
+        if memory:
+            engine = create_engine(
+                parsed, poolclass=StaticPool, connect_args={"check_same_thread": False}
+            )
+        else:
+            if not database.startswith("file:"):
+                try:
+                    Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+                except OSError as exc:
+                    raise StoreError(f"cannot create the folder of store {url!r}: {exc}") from exc
+            engine = create_engine(parsed, connect_args={"timeout": BUSY_TIMEOUT_S})
+    except (ArgumentError, NoSuchModuleError) as exc:
+        raise StoreError(f"cannot open store {_safe_url(url)}: {exc}") from exc
+    event.listen(engine, "connect", _sqlite_on_connect)
+    event.listen(engine, "begin", _sqlite_on_begin)
+    return engine
+
+
+def _sqlite_on_connect(dbapi_connection: Any, connection_record: Any) -> None:
+    # Let SQLAlchemy's "begin" hook emit BEGIN (pysqlite's own handling would defer it
+    # and make BEGIN IMMEDIATE impossible), per the SQLAlchemy pysqlite documentation.
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    try:
+        cursor.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
+        cursor.execute("PRAGMA foreign_keys = ON")
+        for attempt in range(50):
+            try:
+                cursor.execute("PRAGMA journal_mode = WAL")
+                break
+            except sqlite3.OperationalError:  # pragma: no cover - creation race
+                if attempt == 49:
+                    raise
+                time.sleep(0.1)
+        cursor.execute("PRAGMA synchronous = NORMAL")
+    finally:
+        cursor.close()
+
+
+def _sqlite_on_begin(conn: Connection) -> None:
+    mode = conn.get_execution_options().get(ingest.BEGIN_OPTION)
+    conn.exec_driver_sql("BEGIN IMMEDIATE" if mode == "IMMEDIATE" else "BEGIN")
+
+
+def _initialise(engine: Engine) -> None:
+    """Create the tables of a new store; refuse a store written by a newer schema."""
+    try:
+        version = _read_version(engine)
+        if version is None:
+            with ingest.write_transaction(engine) as conn:
+                Base.metadata.create_all(conn)
+                if conn.scalar(select(SchemaInfo.version)) is None:
+                    conn.execute(
+                        insert(SchemaInfo).values(
+                            id=1, version=SCHEMA_VERSION, created_at=time.time()
+                        )
+                    )
+            version = _read_version(engine)
+    except SQLAlchemyError as exc:
+        raise StoreError(f"cannot open store {_safe_url(str(engine.url))}: {exc}") from exc
+    if version is not None and version > SCHEMA_VERSION:
+        raise StoreError(
+            f"store {_safe_url(str(engine.url))} has schema version {version}; this wattprint "
+            f"reads versions up to {SCHEMA_VERSION}: upgrade wattprint"
+        )
+
+
+def _read_version(engine: Engine) -> int | None:
+    with engine.connect() as conn:
+        if not inspect(conn).has_table(SchemaInfo.__tablename__):
+            return None
+        version = conn.scalar(select(SchemaInfo.version))
+        return None if version is None else int(version)
+
+
+# ------------------------------------------------------------------------ queries
+def _require_run(session: Session, run_id: str) -> None:
+    if session.get(Run, run_id) is None:
+        raise NotFoundError(f"no run with id {run_id!r}")
+
+
+def _find_run(session: Session, ref: str) -> Run:
+    run = session.get(Run, ref)
+    if run is not None:
+        return run
+    latest = select(Run).order_by(Run.started_at.desc(), Run.id.desc()).limit(1)
+    if "/" in ref:
+        project, name = ref.split("/", 1)
+        run = session.scalars(latest.where(Run.project == project, Run.name == name)).first()
+        if run is not None:
+            return run
+    run = session.scalars(latest.where(Run.name == ref)).first()
+    if run is not None:
+        return run
+    if len(ref) >= MIN_PREFIX:
+        candidates = list(
+            session.scalars(
+                select(Run)
+                .where(Run.id.startswith(ref, autoescape=True))
+                .order_by(Run.started_at.desc())
+                .limit(11)
+            )
+        )
+        if len(candidates) == 1:
+            return candidates[0]
+        if candidates:
+            listed = ", ".join(
+                f"{r.id} ({r.project}/{r.name})" for r in candidates[:10]
+            ) + (", …" if len(candidates) > 10 else "")
+            raise NotFoundError(
+                f"run reference {ref!r} is ambiguous: it begins several run ids: {listed}; "
+                "give more characters"
+            )
+    hint = "" if len(ref) >= MIN_PREFIX else f"; id prefixes need at least {MIN_PREFIX} characters"
+    raise NotFoundError(
+        f"no run matches {ref!r} (tried: run id, project/name, run name, id prefix){hint}"
+    )
+
+
+def _components_of(session: Session, run_ids: Sequence[str]) -> dict[str, list[ComponentRow]]:
+    found: dict[str, list[ComponentRow]] = {}
+    if not run_ids:
+        return found
+    rows = session.scalars(
+        select(ComponentRow)
+        .where(ComponentRow.run_id.in_(run_ids))
+        .order_by(ComponentRow.run_id, ComponentRow.name)
+    )
+    for c in rows:
+        found.setdefault(c.run_id, []).append(c)
+    return found
+
+
+def _component_totals(
+    components: Iterable[ComponentRow], totals: dict[str, float]
+) -> list[ComponentTotal]:
+    result: list[ComponentTotal] = []
+    known: set[str] = set()
+    for c in components:
+        known.add(c.name)
+        energy = float(totals.get(c.name, 0.0))
+        result.append(
+            ComponentTotal(
+                name=c.name,
+                kind=c.kind,
+                source=c.source,
+                quality=c.quality,
+                description=c.description,
+                basis=c.basis,
+                low_ratio=c.low_ratio,
+                high_ratio=c.high_ratio,
+                energy_j=energy,
+                low_j=energy * c.low_ratio,
+                high_j=energy * c.high_ratio,
+            )
+        )
+    for name in sorted(set(totals) - known):
+        energy = float(totals[name])
+        result.append(
+            ComponentTotal(
+                name=name,
+                kind="unknown",
+                source="unknown",
+                quality="estimated",
+                description="not described by the run record",
+                basis="",
+                low_ratio=1.0,
+                high_ratio=1.0,
+                energy_j=energy,
+                low_j=energy,
+                high_j=energy,
+            )
+        )
+    return result
+
+
+def _summary_fields(run: Run, components: Iterable[ComponentRow]) -> dict[str, Any]:
+    comps = _component_totals(components, dict(run.totals or {}))
+    end = run.ended_at
+    if end is None:
+        end = run.last_seen_at if run.last_seen_at is not None else run.started_at
+    measured = bool(comps) and all(c.quality == "measured" for c in comps)
+    return {
+        "run_id": run.id,
+        "project": run.project,
+        "name": run.name,
+        "status": run.status,
+        "host": run.host,
+        "started_at": run.started_at,
+        "ended_at": run.ended_at,
+        "last_seen_at": run.last_seen_at,
+        "duration_s": max(0.0, end - run.started_at),
+        "energy_j": sum(c.energy_j for c in comps),
+        "energy_low_j": sum(c.low_j for c in comps),
+        "energy_high_j": sum(c.high_j for c in comps),
+        "quality": "measured" if measured else "estimated",
+        "components": tuple(comps),
+    }
