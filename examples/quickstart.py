@@ -19,9 +19,9 @@ import wattprint
 from wattprint.tracking.tracker import Tracker
 
 
-def make_data(samples: int, features: int = 32, classes: int = 4, seed: int = 0) -> tuple[
-    torch.Tensor, torch.Tensor
-]:
+def make_data(
+    samples: int, features: int = 32, classes: int = 4, seed: int = 0
+) -> tuple[torch.Tensor, torch.Tensor]:
     """Gaussian blobs around random centres: a task a small MLP learns in a few epochs."""
     gen = torch.Generator().manual_seed(seed)
     centres = torch.randn(classes, features, generator=gen) * 1.5
@@ -30,13 +30,14 @@ def make_data(samples: int, features: int = 32, classes: int = 4, seed: int = 0)
     return points, labels
 
 
-def train(tracker: Tracker, epochs: int = 3, samples: int = 40_000, batch_size: int = 128) -> float:
+def train(tracker: Tracker, epochs: int = 3, samples: int = 20_000, batch_size: int = 128) -> float:
     """Train for ``epochs``, one ``epoch`` and one ``eval`` window each; returns accuracy."""
     torch.manual_seed(0)
     x, y = make_data(samples + samples // 4)
     x_train, y_train, x_test, y_test = x[:samples], y[:samples], x[samples:], y[samples:]
-    model = nn.Sequential(nn.Linear(32, 512), nn.ReLU(), nn.Linear(512, 512), nn.ReLU(),
-                          nn.Linear(512, 4))
+    model = nn.Sequential(
+        nn.Linear(32, 512), nn.ReLU(), nn.Linear(512, 512), nn.ReLU(), nn.Linear(512, 4)
+    )
     optimiser = torch.optim.SGD(model.parameters(), lr=0.05, momentum=0.9)
     loss_fn = nn.CrossEntropyLoss()
     accuracy = 0.0

@@ -10,7 +10,9 @@ from wattprint.config import load_settings
 from wattprint.errors import ConfigError
 
 
-def test_defaults_use_a_per_user_sqlite_store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_defaults_use_a_per_user_sqlite_store(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.chdir(tmp_path)
     s = load_settings(environ={})
     assert s.sample_interval_s == 1.0
@@ -54,7 +56,9 @@ def test_negative_interval_is_rejected_with_its_value() -> None:
         load_settings(environ={}, sample_interval_s=-1.0)
 
 
-def test_unknown_setting_in_file_lists_accepted(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_unknown_setting_in_file_lists_accepted(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.chdir(tmp_path)
     (tmp_path / "wattprint.toml").write_text("sample_rate = 3\n")
     with pytest.raises(ConfigError, match=r"unknown setting 'sample_rate'.*sample_interval_s"):
@@ -64,7 +68,7 @@ def test_unknown_setting_in_file_lists_accepted(tmp_path: Path, monkeypatch: pyt
 def test_malformed_toml_names_the_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
     (tmp_path / "wattprint.toml").write_text("project = \n")
-    with pytest.raises(ConfigError, match="wattprint.toml: not valid TOML"):
+    with pytest.raises(ConfigError, match=r"wattprint\.toml: not valid TOML"):
         load_settings(environ={})
 
 

@@ -6,6 +6,7 @@ document on stdout; errors go to stderr with a non-zero exit code.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shlex
@@ -159,10 +160,8 @@ def _forward_signals(child: subprocess.Popen[bytes]) -> Callable[[], None]:
     def forward(signum: int, _frame: object) -> None:
         if signum == signal.SIGINT and _child_got_terminal_signal(child.pid):
             return
-        try:
+        with contextlib.suppress(ProcessLookupError):
             child.send_signal(signum)
-        except ProcessLookupError:
-            pass
 
     previous: dict[int, Any] = {}
     for sig_name in _FORWARDED:

@@ -160,7 +160,5 @@ def _explain(exc: ValidationError, merged: dict[str, Any], origin: dict[str, str
             continue
         field = Settings.model_fields.get(key)
         hint = f" ({field.description})" if field and field.description else ""
-        lines.append(
-            f"invalid {name}={merged.get(key)!r} (from {where}): {err['msg']}{hint}"
-        )
+        lines.append(f"invalid {name}={merged.get(key)!r} (from {where}): {err['msg']}{hint}")
     return "; ".join(lines)

@@ -17,10 +17,10 @@ import pytest
 WATTPRINT = [sys.executable, "-m", "wattprint"]
 
 
-def wp(*args: str, env: dict[str, str] | None = None, check_rc: int | None = 0) -> subprocess.CompletedProcess[str]:
-    proc = subprocess.run(
-        [*WATTPRINT, *args], capture_output=True, text=True, timeout=120, env=env
-    )
+def wp(
+    *args: str, env: dict[str, str] | None = None, check_rc: int | None = 0
+) -> subprocess.CompletedProcess[str]:
+    proc = subprocess.run([*WATTPRINT, *args], capture_output=True, text=True, timeout=120, env=env)
     if check_rc is not None:
         assert proc.returncode == check_rc, proc.stderr
     return proc
@@ -74,7 +74,9 @@ def test_run_forwards_sigterm_to_the_command(data_dir: Path, tmp_path: Path) -> 
     )
     proc = subprocess.Popen(
         [*WATTPRINT, "run", "--json", "--", *child(code)],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     deadline = time.time() + 30
     while not marker.with_suffix(".ready").exists():
@@ -97,7 +99,8 @@ def test_killed_tracker_leaves_an_interrupted_run(data_dir: Path) -> None:
     env = {**os.environ, "WATTPRINT_FLUSH_INTERVAL_S": "0.1", "WATTPRINT_SAMPLE_INTERVAL_S": "0.1"}
     proc = subprocess.Popen(
         [*WATTPRINT, "run", "--name", "doomed", "--", "sleep", "30"],
-        env=env, start_new_session=True,
+        env=env,
+        start_new_session=True,
     )
     journal_dir = data_dir / "journal"
     deadline = time.time() + 30

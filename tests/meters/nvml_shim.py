@@ -43,7 +43,7 @@ class NVMLError(Exception):
 @dataclass
 class ProcessInfo:
     pid: int
-    usedGpuMemory: int = 0  # noqa: N815 - NVML's field name
+    usedGpuMemory: int = 0  # NVML's field name
 
 
 @dataclass
@@ -151,5 +151,7 @@ def two_gpus() -> list[FakeGpu]:
     """An H100 with the energy counter and a P100 without it (Pascal)."""
     return [
         FakeGpu("NVIDIA H100 80GB HBM3", "GPU-8f3a1c2e-0000-1111-2222-333344445555", 1_000_000),
-        FakeGpu("Tesla P100-PCIE-16GB", "GPU-1b2c3d4e-6666-7777-8888-999900001111", has_counter=False),
+        FakeGpu(
+            "Tesla P100-PCIE-16GB", "GPU-1b2c3d4e-6666-7777-8888-999900001111", has_counter=False
+        ),
     ]

@@ -6,15 +6,12 @@ Only SQLite now; to run the same tests on PostgreSQL later, add a parameter to
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).parent))
-
-from wattprint.store.repository import Store  # noqa: E402
+from wattprint.store.repository import Store
 
 
 @pytest.fixture(params=["sqlite"])

@@ -21,15 +21,36 @@ if str(SRC) not in sys.path:  # when run as a child script
 from wattprint.store.journal import JournalWriter, journal_path  # noqa: E402
 
 COMPONENTS: list[dict[str, Any]] = [
-    {"name": "cpu:0", "kind": "cpu", "source": "rapl", "quality": "measured",
-     "description": "package 0", "basis": "powercap intel-rapl:0", "low_ratio": 1.0,
-     "high_ratio": 1.0},
-    {"name": "gpu:0", "kind": "gpu", "source": "nvml", "quality": "measured",
-     "description": "NVIDIA H200", "basis": "nvmlDeviceGetTotalEnergyConsumption",
-     "low_ratio": 1.0, "high_ratio": 1.0},
-    {"name": "ram", "kind": "ram", "source": "ram-model", "quality": "estimated",
-     "description": "DDR5 model", "basis": "0.375 W/GB (2023)", "low_ratio": 0.5,
-     "high_ratio": 1.5},
+    {
+        "name": "cpu:0",
+        "kind": "cpu",
+        "source": "rapl",
+        "quality": "measured",
+        "description": "package 0",
+        "basis": "powercap intel-rapl:0",
+        "low_ratio": 1.0,
+        "high_ratio": 1.0,
+    },
+    {
+        "name": "gpu:0",
+        "kind": "gpu",
+        "source": "nvml",
+        "quality": "measured",
+        "description": "NVIDIA H200",
+        "basis": "nvmlDeviceGetTotalEnergyConsumption",
+        "low_ratio": 1.0,
+        "high_ratio": 1.0,
+    },
+    {
+        "name": "ram",
+        "kind": "ram",
+        "source": "ram-model",
+        "quality": "estimated",
+        "description": "DDR5 model",
+        "basis": "0.375 W/GB (2023)",
+        "low_ratio": 0.5,
+        "high_ratio": 1.5,
+    },
 ]
 POWER_W = {"cpu:0": 50.0, "gpu:0": 300.0, "ram": 10.0}
 
@@ -73,12 +94,12 @@ def energy_at(component: str, i: int) -> float:
     return POWER_W[component] * i
 
 
-def append_samples(writer: JournalWriter, start: int, stop: int, t0: float = 1_700_000_000.0) -> None:
+def append_samples(
+    writer: JournalWriter, start: int, stop: int, t0: float = 1_700_000_000.0
+) -> None:
     """Samples ``start``..``stop-1``: one ``samples`` record per tick, as the sampler does."""
     for i in range(start, stop):
-        rows = [
-            [t0 + i, c, energy_at(c, i), None if i == 0 else POWER_W[c]] for c in POWER_W
-        ]
+        rows = [[t0 + i, c, energy_at(c, i), None if i == 0 else POWER_W[c]] for c in POWER_W]
         writer.append("samples", rows=rows)
 
 
@@ -96,7 +117,10 @@ def main(argv: list[str]) -> None:
         journal_dir, run_id, n = Path(argv[2]), argv[3], int(argv[4])
         me = psutil.Process()
         writer, _ = start_run(
-            journal_dir, run_id=run_id, name="held", pid=me.pid,
+            journal_dir,
+            run_id=run_id,
+            name="held",
+            pid=me.pid,
             pid_create_time=me.create_time(),
         )
         append_samples(writer, 0, n)
@@ -117,14 +141,23 @@ def main(argv: list[str]) -> None:
                 writer, _ = start_run(journal_dir, run_id=f"{tag}-{k:04d}", name=f"{tag}-{k}")
                 for step in range(5):
                     append_samples(writer, step * 4, step * 4 + 4)
-                    writer.append("metric", t=1_700_000_000.0 + step, step=step,
-                                  values={"loss": 1.0 / (step + 1), "acc": step / 10})
+                    writer.append(
+                        "metric",
+                        t=1_700_000_000.0 + step,
+                        step=step,
+                        values={"loss": 1.0 / (step + 1), "acc": step / 10},
+                    )
                     writer.flush()
                     store.sync()
                     syncs += 1
-                writer.append("end", ended_at=1_700_000_020.0, status="finished",
-                              energy_j={c: energy_at(c, 19) for c in POWER_W},
-                              error=None, exit_code=0)
+                writer.append(
+                    "end",
+                    ended_at=1_700_000_020.0,
+                    status="finished",
+                    energy_j={c: energy_at(c, 19) for c in POWER_W},
+                    error=None,
+                    exit_code=0,
+                )
                 writer.flush()
                 writer.close()
                 k += 1

@@ -6,8 +6,8 @@ import re
 from pathlib import Path
 
 import pytest
-from journals import start_run
 
+from tests.store.journals import start_run
 from wattprint.errors import NotFoundError
 from wattprint.store.repository import Store
 
@@ -21,8 +21,9 @@ def runs(store: Store, journal_dir: Path) -> Store:
         ("cccc4444", "nlp", "bert", 3.0),
     ]
     for run_id, project, name, t in specs:
-        writer, _ = start_run(journal_dir, run_id=run_id, project=project, name=name,
-                              started_at=1_700_000_000.0 + t)
+        writer, _ = start_run(
+            journal_dir, run_id=run_id, project=project, name=name, started_at=1_700_000_000.0 + t
+        )
         writer.flush()
         writer.close()
     store.sync()

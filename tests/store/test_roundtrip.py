@@ -9,8 +9,8 @@ import math
 from pathlib import Path
 
 import pytest
-from journals import COMPONENTS, POWER_W, append_samples, energy_at, start_run
 
+from tests.store.journals import COMPONENTS, POWER_W, append_samples, energy_at, start_run
 from wattprint.store.export import export_csv, export_json
 from wattprint.store.repository import Store
 
@@ -21,15 +21,33 @@ def write_finished_run(journal_dir: Path, **kwargs: object) -> str:
     writer, run_id = start_run(journal_dir, **kwargs)  # type: ignore[arg-type]
     writer.append("attribution", t=T0, charged=["cpu:0"], reason="start")  # not stored
     append_samples(writer, 0, 11)
-    writer.append("window", name="epoch-0", parent="train", started_at=T0 + 1, ended_at=T0 + 4,
-                  energy_j={c: POWER_W[c] * 3 for c in POWER_W})
-    writer.append("window", name="train", parent=None, started_at=T0, ended_at=T0 + 10,
-                  energy_j={c: energy_at(c, 10) for c in POWER_W})
+    writer.append(
+        "window",
+        name="epoch-0",
+        parent="train",
+        started_at=T0 + 1,
+        ended_at=T0 + 4,
+        energy_j={c: POWER_W[c] * 3 for c in POWER_W},
+    )
+    writer.append(
+        "window",
+        name="train",
+        parent=None,
+        started_at=T0,
+        ended_at=T0 + 10,
+        energy_j={c: energy_at(c, 10) for c in POWER_W},
+    )
     writer.append("metric", t=T0 + 4, step=100, values={"loss": 0.5, "accuracy": 0.75})
     writer.append("metric", t=T0 + 9, step=None, values={"loss": 0.25})
     writer.append("event", t=T0 + 5, source="nvml", message="GPU 1 lost: NVML_ERROR_GPU_IS_LOST")
-    writer.append("end", ended_at=T0 + 10, status="finished",
-                  energy_j={c: energy_at(c, 10) for c in POWER_W}, error=None, exit_code=0)
+    writer.append(
+        "end",
+        ended_at=T0 + 10,
+        status="finished",
+        energy_j={c: energy_at(c, 10) for c in POWER_W},
+        error=None,
+        exit_code=0,
+    )
     writer.flush()
     writer.close()
     return run_id
@@ -68,7 +86,8 @@ def test_round_trip(store: Store, journal_dir: Path) -> None:
 
     metrics = store.metrics(run_id)
     assert sorted((m.step, m.name, m.value) for m in metrics if m.step is not None) == [
-        (100, "accuracy", 0.75), (100, "loss", 0.5)
+        (100, "accuracy", 0.75),
+        (100, "loss", 0.5),
     ]
     assert [m.value for m in store.metrics(run_id, name="loss")] == [0.5, 0.25]
 
@@ -140,8 +159,15 @@ def test_export_csv(store: Store, journal_dir: Path) -> None:
 
     windows = table("windows")
     assert list(windows[0]) == [
-        "name", "parent", "started_at", "ended_at", "duration_s", "energy_j",
-        "cpu:0_energy_j", "gpu:0_energy_j", "ram_energy_j",
+        "name",
+        "parent",
+        "started_at",
+        "ended_at",
+        "duration_s",
+        "energy_j",
+        "cpu:0_energy_j",
+        "gpu:0_energy_j",
+        "ram_energy_j",
     ]
     train = windows[1]
     assert (train["name"], train["parent"]) == ("train", "")
@@ -151,7 +177,9 @@ def test_export_csv(store: Store, journal_dir: Path) -> None:
 
     metrics = table("metrics")
     assert [(r["step"], r["name"], float(r["value"])) for r in metrics] == [
-        ("100", "accuracy", 0.75), ("100", "loss", 0.5), ("", "loss", 0.25)
+        ("100", "accuracy", 0.75),
+        ("100", "loss", 0.5),
+        ("", "loss", 0.25),
     ]
 
     with pytest.raises(ValueError, match="accepted: samples, windows, metrics"):

@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 
 import wattprint
+from tests.fakes.sysfs import FakePowercap
 from wattprint.meters.rapl import RaplMeter
 from wattprint.store.repository import Store
-from tests.fakes.sysfs import FakePowercap
 
 REPO = Path(__file__).resolve().parents[2]
 

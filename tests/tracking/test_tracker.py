@@ -9,12 +9,11 @@ from pathlib import Path
 import pytest
 
 import wattprint
+from tests.fakes.sysfs import FakePowercap
 from wattprint.errors import ConfigError, WattprintError
 from wattprint.meters.rapl import RaplMeter
 from wattprint.store.repository import Store
 from wattprint.tracking.tracker import Tracker
-
-from tests.fakes.sysfs import FakePowercap
 
 
 def _tracker(powercap: FakePowercap, **options: object) -> Tracker:
@@ -77,7 +76,7 @@ def test_window_misuse_gets_clear_errors(data_dir: Path, powercap: FakePowercap)
             tracker.begin_window("epoch")
         with pytest.raises(WattprintError, match=r"no open window named 'eval' \(open: 'epoch'\)"):
             tracker.end_window("eval")
-        with pytest.raises(WattprintError, match="loss=.*not a number"):
+        with pytest.raises(WattprintError, match=r"loss=.*not a number"):
             tracker.log(step=1, loss="high")  # type: ignore[arg-type]
     with pytest.raises(WattprintError, match="not running"):
         tracker.begin_window("late")

@@ -3,10 +3,13 @@
 Used by the CPU and RAM models (process attribution) and by the tracker to compute
 a process's share of the machine. No subprocesses: everything comes from /proc.
 
-CPU time of a descendant is cached per ``(pid, create_time)``, so a child that exits
-keeps the CPU seconds it had when last seen. A child that starts and exits between two
-calls (shorter than the sampling interval) is not seen; its time is lost (see
-docs/methodology.md).
+CPU time of the tree is the sum, over its live (or zombie) processes, of user + system
+time plus ``children_user + children_system``: the time of the children each one has
+already reaped. A descendant that exits and is reaped by a process of the tree thus
+stays counted, in full, even if it lived between two calls. Each process's last value
+is also cached per ``(pid, create_time)``: when one disappears and no ancestor of it is
+left in the tree to have reaped it (the root itself exited, or an orphan), its last
+seen CPU seconds are kept. The total is monotonic.
 """
 
 from __future__ import annotations
@@ -19,6 +22,15 @@ import psutil
 _Key = tuple[int, float]
 
 
+class _Seen:
+    __slots__ = ("cpu_s", "ppid", "proc")
+
+    def __init__(self, proc: psutil.Process, cpu_s: float, ppid: int) -> None:
+        self.proc = proc
+        self.cpu_s = cpu_s
+        self.ppid = ppid
+
+
 class ProcessTree:
     """``root_pid`` (default: this process) and its descendants, refreshed on each call."""
 
@@ -29,7 +41,7 @@ class ProcessTree:
         except psutil.Error as exc:
             raise ValueError(f"root_pid={self.root_pid}: no such process ({exc})") from exc
         self._lock = threading.Lock()
-        self._live: dict[_Key, tuple[psutil.Process, float]] = {}
+        self._live: dict[_Key, _Seen] = {}
         self._finished_s = 0.0
         self._last_total_s = 0.0
 
@@ -38,28 +50,45 @@ class ProcessTree:
             return [self._root, *self._root.children(recursive=True)]
         except psutil.Error:
             # The root itself has exited: only previously seen descendants remain.
-            return [proc for proc, _ in self._live.values() if proc.pid != self.root_pid]
+            return [s.proc for s in self._live.values() if s.proc.pid != self.root_pid]
 
     def cpu_seconds(self) -> float:
-        """User + system CPU seconds of the tree since its processes started; cumulative
-        and monotonic (exited children keep their last seen time)."""
+        """CPU seconds (user + system) of the tree, its reaped descendants included, since
+        its processes started; cumulative and monotonic."""
         with self._lock:
-            seen: dict[_Key, tuple[psutil.Process, float]] = {}
+            seen: dict[_Key, _Seen] = {}
             for proc in self._members():
                 try:
                     with proc.oneshot():
                         key = (proc.pid, proc.create_time())
-                        times = proc.cpu_times()
+                        t = proc.cpu_times()
+                        ppid = proc.ppid()
                 except psutil.Error:
                     continue
-                seen[key] = (proc, times.user + times.system)
-            for key, (_, last_s) in self._live.items():
-                if key not in seen:
-                    self._finished_s += last_s
+                cpu_s = t.user + t.system + t.children_user + t.children_system
+                seen[key] = _Seen(proc, cpu_s, ppid)
+            live_pids = {pid for pid, _ in seen}
+            for key, old in self._live.items():
+                if key not in seen and not self._reaped_in_tree(old, live_pids):
+                    self._finished_s += old.cpu_s
             self._live = seen
-            total = self._finished_s + sum(s for _, s in seen.values())
+            total = self._finished_s + sum(s.cpu_s for s in seen.values())
             self._last_total_s = max(self._last_total_s, total)
             return self._last_total_s
+
+    def _reaped_in_tree(self, gone: _Seen, live_pids: set[int]) -> bool:
+        """Whether an ancestor of ``gone`` is still in the tree: then ``gone`` was reaped
+        by the tree and its time is inside that ancestor's children times."""
+        by_pid = {pid: s for (pid, _), s in self._live.items()}
+        ppid, hops = gone.ppid, 0
+        while hops < 64:
+            if ppid in live_pids:
+                return True
+            parent = by_pid.get(ppid)
+            if parent is None:
+                return False
+            ppid, hops = parent.ppid, hops + 1
+        return False
 
     def rss_bytes(self) -> int:
         """Resident memory of the tree's live processes (shared pages counted per process)."""

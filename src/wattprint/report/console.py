@@ -33,7 +33,7 @@ def energy_range(low: float | None, high: float | None, quality: str) -> str:
         return ""
     if abs(high - low) < 1e-9 * max(abs(high), 1.0):
         return "no range: single reference figure"
-    return f"{low / J_PER_WH:.3g}–{high / J_PER_WH:.3g} Wh"
+    return f"{low / J_PER_WH:.3g}-{high / J_PER_WH:.3g} Wh"
 
 
 def _when(ts: float | None) -> str:
@@ -67,18 +67,17 @@ def runs_table(runs: Sequence[Any]) -> RenderableType:
     return table
 
 
-def _components_table(detail: Any) -> Table:
+def _components_table(detail: Any) -> RenderableType:
     table = Table(title="energy by component", title_justify="left")
-    for col in ("component", "source", "quality", "energy", "range (estimates)", "basis"):
-        table.add_column(col, overflow="fold")
+    for col in ("component", "source", "quality", "energy", "range (estimates)"):
+        table.add_column(col)
     for c in detail.components:
         table.add_row(
             c.name,
             c.source,
             c.quality,
             energy(c.energy_j),
-            energy_range(c.energy_low_j, c.energy_high_j, c.quality),
-            c.basis,
+            energy_range(c.low_j, c.high_j, c.quality),
         )
     table.add_row(
         Text("total", style="bold"),
@@ -86,9 +85,12 @@ def _components_table(detail: Any) -> Table:
         detail.quality,
         Text(energy(detail.energy_j), style="bold"),
         energy_range(detail.energy_low_j, detail.energy_high_j, detail.quality),
-        "",
     )
-    return table
+    notes = Text()
+    for c in detail.components:
+        notes.append(f"{c.name}", style="bold")
+        notes.append(f" ({c.description}): {c.basis}\n", style="dim")
+    return Group(table, notes)
 
 
 def run_summary(detail: Any) -> RenderableType:
@@ -135,7 +137,7 @@ def _windows_table(windows: Sequence[Any]) -> Table:
         for index, w in rows:
             items = [w] if w is not None else group
             duration = sum(i.duration_s for i in items)
-            joules = sum(i.energy_j for i in items)
+            joules = sum(i.total_energy_j for i in items)
             label = str(index) if w is not None else f"{index} windows"
             power = f"{joules / duration:.3g} W" if duration > 0 else "—"
             table.add_row(name, label, _seconds(duration), energy(joules), power)
@@ -144,7 +146,7 @@ def _windows_table(windows: Sequence[Any]) -> Table:
 
 def _metrics_table(metrics: Sequence[Any]) -> Table:
     names = sorted({m.name for m in metrics})
-    by_step: dict[Any, dict[str, float]] = defaultdict(dict)
+    by_step: dict[Any, dict[str, float | None]] = defaultdict(dict)
     for m in metrics:
         by_step[m.step][m.name] = m.value
     table = Table(title="metrics", title_justify="left")
@@ -152,8 +154,14 @@ def _metrics_table(metrics: Sequence[Any]) -> Table:
     for n in names:
         table.add_column(n)
     for step, values in list(by_step.items())[-30:]:
-        table.add_row(str(step), *(f"{values[n]:.4g}" if n in values else "" for n in names))
+        table.add_row(str(step), *(_number(values.get(n, "")) for n in names))
     return table
+
+
+def _number(value: float | str | None) -> str:
+    if value is None:
+        return "not finite"
+    return value if isinstance(value, str) else f"{value:.4g}"
 
 
 def hardware_table(statuses: Sequence[Any], inventory: dict[str, Any]) -> RenderableType:

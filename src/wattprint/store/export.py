@@ -76,7 +76,8 @@ def export_csv(store: Store, run_id: str, table: CsvTable, stream: IO[str]) -> N
     else:
         writer.writerow(["t", "step", "name", "value"])
         for m in store.metrics(run.run_id):
-            writer.writerow([_num(m.t), "" if m.step is None else m.step, m.name, _num(m.value)])
+            step = "" if m.step is None else m.step
+            writer.writerow([_num(m.t), step, m.name, "" if m.value is None else _num(m.value)])
 
 
 def _samples_csv(store: Store, run: RunDetail, writer: Any) -> None:
@@ -84,14 +85,16 @@ def _samples_csv(store: Store, run: RunDetail, writer: Any) -> None:
     writer.writerow(["t", "component", "kind", "quality", "energy_j", "power_w"])
     for s in store.samples(run.run_id):
         c = described.get(s.component)
-        writer.writerow([
-            _num(s.t),
-            s.component,
-            c.kind if c else "unknown",
-            c.quality if c else "estimated",
-            _num(s.energy_j),
-            "" if s.power_w is None else _num(s.power_w),
-        ])
+        writer.writerow(
+            [
+                _num(s.t),
+                s.component,
+                c.kind if c else "unknown",
+                c.quality if c else "estimated",
+                _num(s.energy_j),
+                "" if s.power_w is None else _num(s.power_w),
+            ]
+        )
 
 
 def _windows_csv(store: Store, run: RunDetail, writer: Any) -> None:
@@ -105,8 +108,14 @@ def _windows_csv(store: Store, run: RunDetail, writer: Any) -> None:
     )
     for w in windows:
         writer.writerow(
-            [w.name, w.parent or "", _num(w.started_at), _num(w.ended_at),
-             _num(w.duration_s), _num(w.total_energy_j)]
+            [
+                w.name,
+                w.parent or "",
+                _num(w.started_at),
+                _num(w.ended_at),
+                _num(w.duration_s),
+                _num(w.total_energy_j),
+            ]
             + [_num(w.energy_j[n]) if n in w.energy_j else "" for n in names]
         )
 

@@ -10,18 +10,19 @@ once; each record lands exactly once (the primary keys include ``(run_id, seq)``
 from __future__ import annotations
 
 import logging
+import math
 import os
 import socket
 import time
 from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import psutil
 from sqlalchemy import Connection, Engine, insert, select, update
-from sqlalchemy.exc import OperationalError, SQLAlchemyError
+from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
 
 from wattprint.store.journal import SUFFIX, read_journal
 from wattprint.store.models import (
@@ -108,63 +109,80 @@ def list_journals(journal_dir: Path) -> list[tuple[str, Path, int]]:
 def ingest_journal(engine: Engine, path: Path, known: ProgressState | None) -> int:
     """Ingest the new records of one journal; returns how many were stored.
 
-    A journal that cannot be read or parsed is skipped with one warning, and its
-    error is remembered so that it is not retried (nor warned about) until the file
-    changes. Store errors other than a lock timeout are raised.
+    A journal that cannot be read or parsed is skipped with one warning; its error is
+    remembered, so it is read again only once the file changes, and not warned about
+    again. A lock timeout is logged and left for the next sync.
     """
     name = path.name
-    if known is None:
-        _ensure_progress_row(engine, name)
     size = -1
-    try:
-        with write_transaction(engine) as conn:
-            progress = conn.execute(
-                select(
-                    JournalProgress.run_id,
-                    JournalProgress.byte_offset,
-                    JournalProgress.last_seq,
-                    JournalProgress.size,
-                )
-                .where(JournalProgress.journal == name)
-                .with_for_update()
-            ).one()
-            size = path.stat().st_size
-            if size == progress.size:
-                return 0  # another process got there first
-            batch = _Batch(
-                conn, name, progress.run_id, int(progress.byte_offset), int(progress.last_seq)
-            )
-            batch.run(path, size)
-            return batch.count
-    except OperationalError as exc:
-        log.warning("wattprint: journal %s not ingested this time (%s)", name, exc.orig)
-        return 0
-    except (OSError, ValueError, KeyError, TypeError, SQLAlchemyError) as exc:
-        message = f"{type(exc).__name__}: {exc}"
-        if known is None or known.error is None:
-            log.warning("wattprint: skipping journal %s: %s", path, message)
-        _record_error(engine, name, size, message)
-        return 0
+    for attempt in range(2):
+        try:
+            return _ingest_once(engine, path)
+        except IntegrityError as exc:
+            # Databases without BEGIN IMMEDIATE (PostgreSQL) can race on a new project
+            # or progress row; the second attempt sees the other process's row.
+            if attempt == 0:
+                continue
+            error: Exception = exc
+        except OperationalError as exc:
+            log.warning("wattprint: journal %s not ingested this time (%s)", name, exc.orig)
+            return 0
+        except (OSError, ValueError, KeyError, TypeError, SQLAlchemyError) as exc:
+            error = exc
+        break
+    message = f"{type(error).__name__}: {error}"
+    if known is None or known.error is None:
+        log.warning("wattprint: skipping journal %s: %s", path, message)
+    with suppress(OSError):
+        size = path.stat().st_size
+    _record_error(engine, name, size, message)
+    return 0
 
 
-def _ensure_progress_row(engine: Engine, name: str) -> None:
+def _ingest_once(engine: Engine, path: Path) -> int:
     with write_transaction(engine) as conn:
-        insert_missing(
-            conn,
-            JournalProgress,
-            {"journal": JournalProgress.journal},
-            {"journal": name, "byte_offset": 0, "last_seq": -1, "size": -1,
-             "updated_at": time.time()},
-        )
+        progress = conn.execute(
+            select(
+                JournalProgress.run_id,
+                JournalProgress.byte_offset,
+                JournalProgress.last_seq,
+                JournalProgress.size,
+            )
+            .where(JournalProgress.journal == path.name)
+            .with_for_update()
+        ).first()
+        size = path.stat().st_size
+        if progress is None:
+            # New journal. Under BEGIN IMMEDIATE no one else can insert it meanwhile;
+            # elsewhere a concurrent insert fails the commit and the caller retries.
+            conn.execute(
+                insert(JournalProgress).values(
+                    journal=path.name, byte_offset=0, last_seq=-1, size=-1, updated_at=time.time()
+                )
+            )
+            batch = _Batch(conn, path.name, None, 0, -1)
+        elif size == progress.size:
+            return 0  # another process got there first
+        else:
+            batch = _Batch(
+                conn, path.name, progress.run_id, int(progress.byte_offset), int(progress.last_seq)
+            )
+        batch.run(path, size)
+        return batch.count
 
 
 def _record_error(engine: Engine, name: str, size: int, message: str) -> None:
     try:
         with write_transaction(engine) as conn:
+            values = {"error": message[:2000], "size": size, "updated_at": time.time()}
+            insert_missing(
+                conn,
+                JournalProgress,
+                {"journal": JournalProgress.journal},
+                {"journal": name, "byte_offset": 0, "last_seq": -1, **values},
+            )
             conn.execute(
-                update(JournalProgress)
-                .where(JournalProgress.journal == name)
-                .values(error=message[:2000], size=size, updated_at=time.time())
+                update(JournalProgress).where(JournalProgress.journal == name).values(**values)
             )
     except SQLAlchemyError as exc:  # pragma: no cover - the store itself is failing
         log.warning("wattprint: cannot record the error of journal %s (%s)", name, exc)
@@ -217,7 +235,10 @@ class _Batch:
         if size < offset:
             log.warning(
                 "wattprint: journal %s shrank (%d < %d bytes); re-reading it, known records "
-                "are skipped", path, size, offset
+                "are skipped",
+                path,
+                size,
+                offset,
             )
             offset = 0
         for end_offset, record in read_journal(path, offset):
@@ -260,32 +281,52 @@ class _Batch:
         if kind == "samples":
             new: list[dict[str, Any]] = []
             for idx, (t, component, energy_j, power_w) in enumerate(record["rows"]):
-                t, component, energy_j = float(t), str(component), float(energy_j)
-                power = None if power_w is None else float(power_w)
-                new.append({
-                    "run_id": run_id, "seq": seq, "idx": idx, "t": t, "component": component,
-                    "energy_j": energy_j, "power_w": power,
-                })
+                t, component, energy_j = _num(t), str(component), _num(energy_j)
+                power = _opt_float(power_w)
+                new.append(
+                    {
+                        "run_id": run_id,
+                        "seq": seq,
+                        "idx": idx,
+                        "t": t,
+                        "component": component,
+                        "energy_j": energy_j,
+                        "power_w": power,
+                    }
+                )
             for row in new:
                 self.totals[row["component"]] = row["energy_j"]
                 self.seen(row["t"])
             self.samples.extend(new)
             return True
         if kind == "window":
-            energy = {str(k): float(v) for k, v in (record.get("energy_j") or {}).items()}
-            ended_at = float(record["ended_at"])
-            self.conn.execute(insert(Window).values(
-                run_id=run_id, seq=seq, name=str(record["name"]), parent=record.get("parent"),
-                started_at=float(record["started_at"]), ended_at=ended_at, energy_j=energy,
-            ))
+            energy = {str(k): _num(v) for k, v in (record.get("energy_j") or {}).items()}
+            ended_at = _num(record["ended_at"])
+            self.conn.execute(
+                insert(Window).values(
+                    run_id=run_id,
+                    seq=seq,
+                    name=str(record["name"]),
+                    parent=record.get("parent"),
+                    started_at=_num(record["started_at"]),
+                    ended_at=ended_at,
+                    energy_j=energy,
+                )
+            )
             self.seen(ended_at)
             return True
         if kind == "metric":
-            t = float(record["t"])
+            t = _num(record["t"])
             step = record.get("step")
             rows = [
-                {"run_id": run_id, "seq": seq, "name": str(name), "t": t,
-                 "step": None if step is None else int(step), "value": float(value)}
+                {
+                    "run_id": run_id,
+                    "seq": seq,
+                    "name": str(name),
+                    "t": t,
+                    "step": None if step is None else int(step),
+                    "value": _opt_float(value),
+                }
                 for name, value in dict(record["values"]).items()
             ]
             if rows:
@@ -293,18 +334,23 @@ class _Batch:
             self.seen(t)
             return True
         if kind == "event":
-            t = float(record["t"])
-            self.conn.execute(insert(Event).values(
-                run_id=run_id, seq=seq, t=t, source=str(record.get("source") or ""),
-                message=str(record.get("message") or ""),
-            ))
+            t = _num(record["t"])
+            self.conn.execute(
+                insert(Event).values(
+                    run_id=run_id,
+                    seq=seq,
+                    t=t,
+                    source=str(record.get("source") or ""),
+                    message=str(record.get("message") or ""),
+                )
+            )
             self.seen(t)
             return True
         if kind == "end":
             self.end = {
-                "ended_at": float(record["ended_at"]),
+                "ended_at": _num(record["ended_at"]),
                 "status": record.get("status"),
-                "energy_j": {str(k): float(v) for k, v in (record.get("energy_j") or {}).items()},
+                "energy_j": {str(k): _num(v) for k, v in (record.get("energy_j") or {}).items()},
                 "error": record.get("error"),
                 "exit_code": record.get("exit_code"),
             }
@@ -318,7 +364,7 @@ class _Batch:
         try:
             run_id = str(record["run_id"])
             project = str(record.get("project") or "default")
-            started_at = float(record["started_at"])
+            started_at = _num(record["started_at"])
             components = [_component_values(run_id, c) for c in record.get("components") or []]
         except (KeyError, TypeError, ValueError) as exc:
             raise JournalFormatError(f"malformed run record ({exc!r})") from None
@@ -328,23 +374,25 @@ class _Batch:
         insert_missing(
             conn, Project, {"name": Project.name}, {"name": project, "created_at": time.time()}
         )
-        conn.execute(insert(Run).values(
-            id=run_id,
-            project=project,
-            name=str(record.get("name") or run_id),
-            host=_opt_str(record.get("host")),
-            pid=_opt_int(record.get("pid")),
-            pid_create_time=_opt_float(record.get("pid_create_time")),
-            command=_opt_str(record.get("command")),
-            git_commit=_opt_str(record.get("git_commit")),
-            hardware=_as_dict(record.get("hardware")),
-            settings=_as_dict(record.get("settings")),
-            status="running",
-            started_at=started_at,
-            last_seen_at=started_at,
-            totals={},
-            version=_opt_str(record.get("version")),
-        ))
+        conn.execute(
+            insert(Run).values(
+                id=run_id,
+                project=project,
+                name=str(record.get("name") or run_id),
+                host=_opt_str(record.get("host")),
+                pid=_opt_int(record.get("pid")),
+                pid_create_time=_opt_float(record.get("pid_create_time")),
+                command=_opt_str(record.get("command")),
+                git_commit=_opt_str(record.get("git_commit")),
+                hardware=_as_dict(record.get("hardware")),
+                settings=_as_dict(record.get("settings")),
+                status="running",
+                started_at=started_at,
+                last_seen_at=started_at,
+                totals={},
+                version=_opt_str(record.get("version")),
+            )
+        )
         if components:
             conn.execute(insert(ComponentRow), components)
         self.run_id = run_id
@@ -409,8 +457,13 @@ def settle_runs(
     with engine.connect() as conn:
         running = conn.execute(
             select(
-                Run.id, Run.host, Run.pid, Run.pid_create_time, Run.last_seen_at,
-                Run.started_at, JournalProgress.journal,
+                Run.id,
+                Run.host,
+                Run.pid,
+                Run.pid_create_time,
+                Run.last_seen_at,
+                Run.started_at,
+                JournalProgress.journal,
             )
             .outerjoin(JournalProgress, JournalProgress.run_id == Run.id)
             .where(Run.status == "running")
@@ -437,8 +490,9 @@ def settle_runs(
 
 def _mark_interrupted(conn: Connection, run_id: str) -> int:
     row = conn.execute(
-        select(Run.totals, Run.last_seen_at, Run.started_at)
-        .where(Run.id == run_id, Run.status == "running")
+        select(Run.totals, Run.last_seen_at, Run.started_at).where(
+            Run.id == run_id, Run.status == "running"
+        )
     ).first()
     if row is None:
         return 0  # settled or finished meanwhile by another process
@@ -506,8 +560,8 @@ def _component_values(run_id: str, c: Any) -> dict[str, Any]:
         "quality": "measured" if c.get("quality") == "measured" else "estimated",
         "description": str(c.get("description") or ""),
         "basis": str(c.get("basis") or ""),
-        "low_ratio": float(c.get("low_ratio", 1.0)),
-        "high_ratio": float(c.get("high_ratio", 1.0)),
+        "low_ratio": _num(c.get("low_ratio", 1.0)),
+        "high_ratio": _num(c.get("high_ratio", 1.0)),
     }
 
 
@@ -528,10 +582,20 @@ def _opt_int(value: Any) -> int | None:
         return None
 
 
+def _num(value: Any) -> float:
+    """A finite float, or ``ValueError`` (the record is then skipped as malformed)."""
+    number = float(value)
+    if not math.isfinite(number):
+        raise ValueError(f"not a finite number: {value!r}")
+    return number
+
+
 def _opt_float(value: Any) -> float | None:
+    """A finite float, or ``None`` for ``None``, NaN, infinities and non-numbers."""
     if value is None or isinstance(value, bool):
         return None
     try:
-        return float(value)
+        number = float(value)
     except (TypeError, ValueError):
         return None
+    return number if math.isfinite(number) else None

@@ -14,17 +14,14 @@ Record kinds (``"kind"`` key), each with ``"seq"`` (0, 1, 2, … within a run):
   started_at, command, git_commit, hardware, settings, components, version``;
   ``components`` is a list of ``Component`` fields as dicts.
 * ``samples``: ``rows`` = list of ``[t, component, energy_j, power_w]`` with
-  ``energy_j`` cumulative since the run started and ``power_w`` the mean power since
+  ``energy_j`` cumulative since the run started, for the components charged to the
+  run (in ``process`` attribution a GPU is charged once a tracked process is seen on
+  it; an ``event`` with source ``attribution`` says so) and ``power_w`` the mean power since
   the previous sample of that component (``null`` for the first).
 * ``window``: ``name, started_at, ended_at, energy_j`` (dict component → joules),
   ``parent`` (name of the innermost window open when it began, or ``null``).
 * ``metric``: ``t, step`` (int or ``null``), ``values`` (dict name → float).
 * ``event``: ``t, source, message`` (a meter lost, the store unreachable, …).
-* ``attribution``: ``t, charged`` (list of component names charged to the run),
-  ``reason``. Written when the set changes, e.g. in ``process`` attribution a GPU is
-  charged once a tracked process is seen on it. Samples cover every component; the
-  run's totals (and an interrupted run's totals) count only the charged ones. No
-  such record means every component is charged.
 * ``end``: ``ended_at, status`` (``finished`` or ``failed``), ``energy_j`` (totals per
   component), ``error`` (str or ``null``), ``exit_code`` (int or ``null``).
 
@@ -137,7 +134,7 @@ def read_journal(path: Path, offset: int = 0) -> Iterator[tuple[int, dict[str, A
                 continue
             try:
                 record = json.loads(text)
-            except json.JSONDecodeError:
+            except ValueError:  # JSONDecodeError, or bytes that are not UTF-8
                 continue
             if isinstance(record, dict):
                 yield pos, record

@@ -11,7 +11,7 @@ migration tool (Alembic) takes over from that number.
 
 from __future__ import annotations
 
-from typing import Any, Final, Literal
+from typing import Any, ClassVar, Final, Literal
 
 from sqlalchemy import (
     JSON,
@@ -47,7 +47,7 @@ class Base(DeclarativeBase):
     migrations."""
 
     metadata = MetaData(naming_convention=_NAMING)
-    type_annotation_map = {
+    type_annotation_map: ClassVar[dict[Any, Any]] = {
         float: Double(),
         dict[str, Any]: JSON(),
         dict[str, float]: JSON(),
@@ -109,9 +109,7 @@ class ComponentRow(Base):
 
     __tablename__ = "components"
 
-    run_id: Mapped[str] = mapped_column(
-        ForeignKey(_RUN_FK, ondelete="CASCADE"), primary_key=True
-    )
+    run_id: Mapped[str] = mapped_column(ForeignKey(_RUN_FK, ondelete="CASCADE"), primary_key=True)
     name: Mapped[str] = mapped_column(String(128), primary_key=True)
     kind: Mapped[str] = mapped_column(String(16))
     source: Mapped[str] = mapped_column(String(64))
@@ -129,9 +127,7 @@ class Sample(Base):
     __tablename__ = "samples"
     __table_args__ = (Index("ix_samples_run_id_t", "run_id", "t"),)
 
-    run_id: Mapped[str] = mapped_column(
-        ForeignKey(_RUN_FK, ondelete="CASCADE"), primary_key=True
-    )
+    run_id: Mapped[str] = mapped_column(ForeignKey(_RUN_FK, ondelete="CASCADE"), primary_key=True)
     seq: Mapped[int] = mapped_column(Integer, primary_key=True)
     idx: Mapped[int] = mapped_column(Integer, primary_key=True)
     t: Mapped[float]
@@ -145,9 +141,7 @@ class Window(Base):
 
     __tablename__ = "windows"
 
-    run_id: Mapped[str] = mapped_column(
-        ForeignKey(_RUN_FK, ondelete="CASCADE"), primary_key=True
-    )
+    run_id: Mapped[str] = mapped_column(ForeignKey(_RUN_FK, ondelete="CASCADE"), primary_key=True)
     seq: Mapped[int] = mapped_column(Integer, primary_key=True)
     name: Mapped[str]
     parent: Mapped[str | None]
@@ -161,14 +155,12 @@ class Metric(Base):
 
     __tablename__ = "metrics"
 
-    run_id: Mapped[str] = mapped_column(
-        ForeignKey(_RUN_FK, ondelete="CASCADE"), primary_key=True
-    )
+    run_id: Mapped[str] = mapped_column(ForeignKey(_RUN_FK, ondelete="CASCADE"), primary_key=True)
     seq: Mapped[int] = mapped_column(Integer, primary_key=True)
     name: Mapped[str] = mapped_column(String(255), primary_key=True)
     t: Mapped[float]
     step: Mapped[int | None] = mapped_column(BigInteger)
-    value: Mapped[float]
+    value: Mapped[float | None]  # None when the value logged was NaN or infinite
 
 
 class Event(Base):
@@ -176,9 +168,7 @@ class Event(Base):
 
     __tablename__ = "events"
 
-    run_id: Mapped[str] = mapped_column(
-        ForeignKey(_RUN_FK, ondelete="CASCADE"), primary_key=True
-    )
+    run_id: Mapped[str] = mapped_column(ForeignKey(_RUN_FK, ondelete="CASCADE"), primary_key=True)
     seq: Mapped[int] = mapped_column(Integer, primary_key=True)
     t: Mapped[float]
     source: Mapped[str] = mapped_column(String(128))

@@ -15,7 +15,7 @@ from typing import Any
 class ComponentTotal:
     """A component of a run with its provenance and its energy over the run.
 
-    ``low_j``/``high_j`` bound the true energy (``energy_j`` × the component's
+    ``low_j``/``high_j`` bound the true energy (``energy_j`` times the component's
     ``low_ratio``/``high_ratio``; equal to ``energy_j`` for measured components).
     """
 
@@ -104,13 +104,14 @@ class SampleRecord:
 
 @dataclass(frozen=True)
 class MetricRecord:
-    """One metric value logged during a run."""
+    """One metric value logged during a run; ``value`` is ``None`` when what was logged
+    was not a finite number (a diverged loss)."""
 
     seq: int
     t: float
     step: int | None
     name: str
-    value: float
+    value: float | None
 
 
 @dataclass(frozen=True)

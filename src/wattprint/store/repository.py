@@ -152,9 +152,7 @@ class Store:
         with self._session() as session:
             runs = list(session.scalars(query))
             components = _components_of(session, [r.id for r in runs])
-            return [
-                RunSummary(**_summary_fields(r, components.get(r.id, []))) for r in runs
-            ]
+            return [RunSummary(**_summary_fields(r, components.get(r.id, []))) for r in runs]
 
     def get_run(self, ref: str) -> RunDetail:
         """The run that ``ref`` names.
@@ -402,9 +400,9 @@ def _find_run(session: Session, ref: str) -> Run:
         if len(candidates) == 1:
             return candidates[0]
         if candidates:
-            listed = ", ".join(
-                f"{r.id} ({r.project}/{r.name})" for r in candidates[:10]
-            ) + (", …" if len(candidates) > 10 else "")
+            listed = ", ".join(f"{r.id} ({r.project}/{r.name})" for r in candidates[:10]) + (
+                ", …" if len(candidates) > 10 else ""
+            )
             raise NotFoundError(
                 f"run reference {ref!r} is ambiguous: it begins several run ids: {listed}; "
                 "give more characters"
@@ -436,6 +434,8 @@ def _component_totals(
     known: set[str] = set()
     for c in components:
         known.add(c.name)
+        if totals and c.name not in totals:
+            continue  # measured but not charged to the run (a GPU it never used)
         energy = float(totals.get(c.name, 0.0))
         result.append(
             ComponentTotal(

@@ -129,7 +129,7 @@ class RunResult:
             f"({self.total_energy_kwh:.6f} kWh, {self.total.quality})"
         ]
         for c in self.total.components.values():
-            rng = "" if c.quality == "measured" else f" [{c.low_j:.1f}–{c.high_j:.1f} J]"
+            rng = "" if c.quality == "measured" else f" [{c.low_j:.1f}-{c.high_j:.1f} J]"
             lines.append(f"  {c.component:<10} {c.energy_j:12.1f} J  {c.quality}{rng}  ({c.basis})")
         lines.extend(f"  ! {e.source}: {e.message}" for e in self.events)
         return "\n".join(lines)

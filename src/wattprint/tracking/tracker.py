@@ -98,8 +98,8 @@ class Tracker:
         self._last_flush = 0.0
         self._start: _Mark | None = None
         self.run_id = uuid.uuid4().hex
-        self.run_name = self.settings.run or datetime.now().strftime("%Y%m%d-%H%M%S-") + (
-            self.run_id[:6]
+        self.run_name = (
+            self.settings.run or datetime.now().strftime("%Y%m%d-%H%M%S-") + (self.run_id[:6])
         )
         self.result: RunResult | None = None
 
@@ -225,6 +225,7 @@ class Tracker:
             if mark is None:
                 opened = ", ".join(repr(n) for n in self._open) or "none"
                 raise WattprintError(f"no open window named {name!r} (open: {opened})")
+            self._update_attribution()
             end = time.time()
             m = self._measure(name, mark, end, self._read())
             self._windows.append(m)
@@ -286,7 +287,7 @@ class Tracker:
             from wattprint.hardware.cpu import detect_cpu
             from wattprint.meters.discovery import hardware_inventory
 
-            return hardware_inventory(self.statuses, detect_cpu())
+            return hardware_inventory(list(self.statuses), detect_cpu())
         except Exception as exc:  # an inventory is nice to have, never worth a crash
             log.warning("wattprint: hardware inventory failed: %s", exc)
             return {"error": str(exc)}
@@ -316,7 +317,9 @@ class Tracker:
         if self._injected_meters is None:
             _quietly(source.meter.close)
 
-    def _measure(self, name: str, start: _Mark, end: float, reading: dict[str, float]) -> Measurement:
+    def _measure(
+        self, name: str, start: _Mark, end: float, reading: dict[str, float]
+    ) -> Measurement:
         parts = {
             comp: ComponentEnergy.of(
                 self._components[comp], max(0.0, joules - start.reading.get(comp, 0.0))
@@ -343,8 +346,14 @@ class Tracker:
                 self._flush(sync=False)
 
     def _record_samples(self, now: float, reading: dict[str, float]) -> None:
+        """Samples of the charged components, in joules since the run started."""
+        assert self._start is not None
+        base = self._start.reading
         rows: list[list[Any]] = []
-        for comp, joules in reading.items():
+        for comp, cumulative in reading.items():
+            if comp not in self._charged:
+                continue
+            joules = cumulative - base.get(comp, 0.0)
             prev = self._last_sample.get(comp)
             power = None
             if prev is not None and now > prev[0]:
@@ -363,8 +372,8 @@ class Tracker:
         return frozenset(n for n in names if self._components[n].kind != "gpu")
 
     def _update_attribution(self) -> None:
-        if self.settings.attribution == "machine" or os.environ.get("CUDA_VISIBLE_DEVICES"):
-            return
+        if len(self._charged) == len(self._components):
+            return  # everything is charged already: nothing to look up
         pids = self._tree.pids() if self._tree is not None else {os.getpid()}
         used: set[str] = set()
         for source in self._sources:
@@ -383,7 +392,7 @@ class Tracker:
         reason = why
         if uncharged:
             reason += f"; not charged (no tracked process seen on them): {', '.join(uncharged)}"
-        self._write("attribution", t=time.time(), charged=sorted(self._charged), reason=reason)
+        self._write("event", t=time.time(), source="attribution", message=reason)
 
     # ------------------------------------------------------------------- journal
     def _open_journal(self) -> JournalWriter:
