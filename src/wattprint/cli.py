@@ -76,6 +76,20 @@ def _store(settings: Settings) -> Any:
     return store
 
 
+def _print_run(store: Any, ref: str, as_json: bool) -> None:
+    """A run with its windows, metrics and source events, as JSON or Rich tables."""
+    detail = store.get_run(ref)
+    windows = store.windows(detail.run_id)
+    metrics = store.metrics(detail.run_id)
+    events = store.events(detail.run_id)
+    if as_json:
+        _print_json({"run": detail, "windows": windows, "metrics": metrics, "events": events})
+    else:
+        from wattprint.report.console import run_report
+
+        out.print(run_report(detail, windows, metrics, events))
+
+
 def _jsonable(value: Any) -> Any:
     if is_dataclass(value) and not isinstance(value, type):
         return _jsonable(asdict(value))
@@ -220,16 +234,7 @@ def show(
     metrics and what happened to the energy sources."""
     with _errors():
         store = _store(_settings(data_dir))
-        detail = store.get_run(run_ref)
-        windows = store.windows(detail.run_id)
-        metrics = store.metrics(detail.run_id)
-        events = store.events(detail.run_id)
-        if as_json:
-            _print_json({"run": detail, "windows": windows, "metrics": metrics, "events": events})
-        else:
-            from wattprint.report.console import run_report
-
-            out.print(run_report(detail, windows, metrics, events))
+        _print_run(store, run_ref, as_json)
 
 
 @app.command()
@@ -308,16 +313,7 @@ def demo(
                 err.print(f"training a small MLP for {epochs} epochs under wattprint…")
             example["train"](tracker, epochs)
         store = _store(settings)
-        detail = store.get_run(tracker.run_id)
-        windows = store.windows(detail.run_id)
-        metrics = store.metrics(detail.run_id)
-        events = store.events(detail.run_id)
-        if as_json:
-            _print_json({"run": detail, "windows": windows, "metrics": metrics, "events": events})
-        else:
-            from wattprint.report.console import run_report
-
-            out.print(run_report(detail, windows, metrics, events))
+        _print_run(store, tracker.run_id, as_json)
 
 
 def _quickstart_path() -> Path:

@@ -161,9 +161,11 @@ def test_hardware_lists_every_source_with_a_reason(data_dir: Path) -> None:
 @pytest.mark.slow
 def test_demo_trains_and_prints_per_epoch_energy(data_dir: Path) -> None:
     pytest.importorskip("torch")
-    doc = json.loads(wp("demo", "--epochs", "2", "--json").stdout)
-    assert doc["run"]["project"] == "demo" and doc["run"]["status"] == "finished"
+    human = wp("demo", "--epochs", "2").stdout
+    assert "energy by component" in human and "total" in human and "accuracy" in human
+    (run,) = json.loads(wp("runs", "--json", "--project", "demo").stdout)["runs"]
+    doc = json.loads(wp("show", run["run_id"], "--json").stdout)
+    assert doc["run"]["status"] == "finished" and doc["run"]["command"] == "wattprint demo"
     assert [w["name"] for w in doc["windows"]] == ["epoch", "eval", "epoch", "eval"]
     assert {m["name"] for m in doc["metrics"]} == {"loss", "accuracy"}
-    human = wp("demo", "--epochs", "1").stdout
-    assert "epoch" in human and "total" in human
+    assert sorted({m["step"] for m in doc["metrics"]}) == [1, 2]
