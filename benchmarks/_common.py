@@ -44,7 +44,8 @@ def child_env(data_dir: str | None = None, **extra: str) -> dict[str, str]:
     env = dict(os.environ)
     env["WATTPRINT_DIR"] = data_dir or temp_data_dir()
     env["PYTHONPATH"] = os.pathsep.join(
-        [str(REPO_ROOT / "src"), str(REPO_ROOT)] + ([env["PYTHONPATH"]] if env.get("PYTHONPATH") else [])
+        [str(REPO_ROOT / "src"), str(REPO_ROOT)]
+        + ([env["PYTHONPATH"]] if env.get("PYTHONPATH") else [])
     )
     env.setdefault("PYTHONHASHSEED", "0")
     env.update(extra)
@@ -60,7 +61,9 @@ def run_child(args: list[str], env: dict[str, str], timeout: float = 600) -> dic
         raise RuntimeError(f"child {args} failed ({proc.returncode}):\n{proc.stderr[-4000:]}")
     lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("{")]
     if not lines:
-        raise RuntimeError(f"child {args} printed no JSON:\n{proc.stdout[-2000:]}\n{proc.stderr[-2000:]}")
+        raise RuntimeError(
+            f"child {args} printed no JSON:\n{proc.stdout[-2000:]}\n{proc.stderr[-2000:]}"
+        )
     return json.loads(lines[-1])
 
 
@@ -169,7 +172,11 @@ def print_table(headers: list[str], rows: list[list[Any]]) -> None:
     cells = [[str(h) for h in headers]] + [[_fmt(c) for c in r] for r in rows]
     widths = [max(len(r[i]) for r in cells) for i in range(len(headers))]
     for k, r in enumerate(cells):
-        print("  ".join(c.rjust(w) if k and i else c.ljust(w) for i, (c, w) in enumerate(zip(r, widths))))
+        print(
+            "  ".join(
+                c.rjust(w) if k and i else c.ljust(w) for i, (c, w) in enumerate(zip(r, widths))
+            )
+        )
         if k == 0:
             print("  ".join("-" * w for w in widths))
 

@@ -42,12 +42,15 @@ def importtime(code: str, env: dict[str, str], runs: int) -> tuple[list[tuple[st
     for _ in range(runs):
         out = subprocess.run(
             [sys.executable, "-X", "importtime", "-c", code],
-            env=env, capture_output=True, text=True, check=True,
+            env=env,
+            capture_output=True,
+            text=True,
+            check=True,
         ).stderr
         for line in out.splitlines():
             if not line.startswith("import time:") or "self [us]" in line:
                 continue
-            s, c, name = line[len("import time:"):].split("|")
+            s, c, name = line[len("import time:") :].split("|")
             selfs[name.strip()].append(int(s))
             cums[name.strip()].append(int(c))
     rows = [
@@ -101,8 +104,14 @@ def main() -> int:
     print_table(
         ["command", "median ms", "min ms", "max ms", "over `pass` (median)", "over `pass` (min)"],
         [
-            [k, s["median"], s["min"], s["max"],
-             over[k]["median_ms"] if k in over else "-", over[k]["min_ms"] if k in over else "-"]
+            [
+                k,
+                s["median"],
+                s["min"],
+                s["max"],
+                over[k]["median_ms"] if k in over else "-",
+                over[k]["min_ms"] if k in over else "-",
+            ]
             for k, s in stats.items()
         ],
     )

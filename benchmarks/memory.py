@@ -71,7 +71,15 @@ def main() -> int:
         print(json.dumps(child(args.child == "tracked", args.seconds)))
         return 0
 
-    from _common import child_env, print_table, run_child, summary, temp_data_dir, verdict, write_results
+    from _common import (
+        child_env,
+        print_table,
+        run_child,
+        summary,
+        temp_data_dir,
+        verdict,
+        write_results,
+    )
 
     runs: dict[str, list[dict]] = {"untracked": [], "tracked": []}
     for i in range(args.runs):
@@ -91,7 +99,10 @@ def main() -> int:
     extra = stats["tracked"]["median"] - stats["untracked"]["median"]
     # paired differences (run i tracked - run i untracked) as a spread estimate
     paired = summary(
-        [(t["maxrss_kb"] - u["maxrss_kb"]) * 1024 / 1e6 for t, u in zip(runs["tracked"], runs["untracked"])]
+        [
+            (t["maxrss_kb"] - u["maxrss_kb"]) * 1024 / 1e6
+            for t, u in zip(runs["tracked"], runs["untracked"])
+        ]
     )
     result = {
         "runs_per_variant": args.runs,
@@ -105,7 +116,9 @@ def main() -> int:
         "verdict": verdict(extra, TARGET_MB),
         "raw": runs,
     }
-    print(f"peak RSS (MB = 10^6 bytes, ru_maxrss), median of {args.runs} fresh processes, torch imported in both")
+    print(
+        f"peak RSS (MB = 10^6 bytes, ru_maxrss), median of {args.runs} fresh processes, torch imported in both"
+    )
     print_table(
         ["variant", "median", "min", "max"],
         [[v, s["median"], s["min"], s["max"]] for v, s in stats.items()],

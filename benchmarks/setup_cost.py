@@ -54,7 +54,9 @@ print(json.dumps({
 }))
 """
 
-WATTPRINT_CHILD = _PRELUDE + r"""
+WATTPRINT_CHILD = (
+    _PRELUDE
+    + r"""
 import wattprint
 _c1 = time.process_time()
 _t = wattprint.track(project="bench", run="setup-cost")
@@ -62,9 +64,13 @@ _t.start()
 _c2 = time.process_time()
 _t.stop()
 _c3 = time.process_time()
-""" + _EPILOGUE
+"""
+    + _EPILOGUE
+)
 
-CODECARBON_CHILD = _PRELUDE + r"""
+CODECARBON_CHILD = (
+    _PRELUDE
+    + r"""
 from codecarbon import OfflineEmissionsTracker
 _c1 = time.process_time()
 _t = OfflineEmissionsTracker(country_iso_code="FRA", save_to_file=False, log_level="error")
@@ -72,7 +78,9 @@ _t.start()
 _c2 = time.process_time()
 _t.stop()
 _c3 = time.process_time()
-""" + _EPILOGUE
+"""
+    + _EPILOGUE
+)
 
 
 def profile() -> None:
@@ -99,7 +107,9 @@ def main() -> int:
     ap.add_argument("--runs", type=int, default=15, help="fresh processes per tracker (>= 15)")
     ap.add_argument("--quick", action="store_true", help="accepted for run_all.sh; same runs")
     ap.add_argument("--no-codecarbon", action="store_true")
-    ap.add_argument("--profile", action="store_true", help="print a cProfile of start/stop and exit")
+    ap.add_argument(
+        "--profile", action="store_true", help="print a cProfile of start/stop and exit"
+    )
     args = ap.parse_args()
     if args.profile:
         profile()
@@ -117,8 +127,19 @@ def main() -> int:
         print(f"\r  run {i + 1}/{args.runs}", end="", file=sys.stderr, flush=True)
     print(file=sys.stderr)
 
-    keys = ["import_cpu_s", "start_cpu_s", "stop_cpu_s", "total_cpu_s", "children_cpu_s", "total_wall_s"]
-    result: dict = {"runs_per_tracker": args.runs, "target_total_cpu_s": TARGET_CPU_S, "trackers": {}}
+    keys = [
+        "import_cpu_s",
+        "start_cpu_s",
+        "stop_cpu_s",
+        "total_cpu_s",
+        "children_cpu_s",
+        "total_wall_s",
+    ]
+    result: dict = {
+        "runs_per_tracker": args.runs,
+        "target_total_cpu_s": TARGET_CPU_S,
+        "trackers": {},
+    }
     rows = []
     for name, rs in runs.items():
         stats = {k: summary([r[k] for r in rs]) for k in keys}
@@ -130,16 +151,18 @@ def main() -> int:
             "raw": rs,
         }
         tot = stats["total_cpu_s"]
-        rows.append([
-            name,
-            stats["import_cpu_s"]["median"],
-            stats["start_cpu_s"]["median"],
-            stats["stop_cpu_s"]["median"],
-            tot["median"],
-            f"{tot['min']:.3f}-{tot['max']:.3f}",
-            stats["children_cpu_s"]["median"],
-            ",".join(map(str, spawns)),
-        ])
+        rows.append(
+            [
+                name,
+                stats["import_cpu_s"]["median"],
+                stats["start_cpu_s"]["median"],
+                stats["stop_cpu_s"]["median"],
+                tot["median"],
+                f"{tot['min']:.3f}-{tot['max']:.3f}",
+                stats["children_cpu_s"]["median"],
+                ",".join(map(str, spawns)),
+            ]
+        )
     wp = result["trackers"]["wattprint"]
     wp_total = wp["stats"]["total_cpu_s"]["median"]
     result["verdict"] = {

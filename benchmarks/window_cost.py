@@ -82,10 +82,14 @@ def main() -> int:
     results: dict = {}
     meter = RaplMeter(root)
     components = [c.name for c in meter.components]
-    with wattprint.track(project="bench", run="window-rapl", meters=[meter], sample_interval_s=3600) as t:
+    with wattprint.track(
+        project="bench", run="window-rapl", meters=[meter], sample_interval_s=3600
+    ) as t:
         results["rapl (fake sysfs)"] = bench(pair_fn(t), number, repeat)
         results["rapl read() alone"] = bench(meter.read, number, repeat)
-    with wattprint.track(project="bench", run="window-none", meters=[], sample_interval_s=3600) as t:
+    with wattprint.track(
+        project="bench", run="window-none", meters=[], sample_interval_s=3600
+    ) as t:
         results["no meters"] = bench(pair_fn(t), number, repeat)
     with wattprint.track(project="bench", run="window-default", sample_interval_s=3600) as t:
         default_components = [c.name for c in t.components]
@@ -103,7 +107,7 @@ def main() -> int:
         "verdict": verdict(primary, TARGET_US),
         "verdict_wall": verdict(rapl["wall_us"]["median"], TARGET_US),
     }
-    print(f"window cost: µs per begin_window+end_window pair (median over repeats; min-max)")
+    print("window cost: µs per begin_window+end_window pair (median over repeats; min-max)")
     print_table(
         ["case", "pairs x repeats", "CPU µs", "CPU range", "wall µs", "wall range"],
         [

@@ -52,7 +52,7 @@ BURN_CHILD = "import time\nt=time.process_time()\nwhile time.process_time()-t<{s
 
 
 def test_process_tree_keeps_cpu_time_of_exited_children() -> None:
-    tree = ProcessTree()
+    tree = ProcessTree(rescan_s=0)
     start = tree.cpu_seconds()
     child = subprocess.Popen([sys.executable, "-c", BURN_CHILD.format(s=0.3)])
     seen_child = False
@@ -65,6 +65,27 @@ def test_process_tree_keeps_cpu_time_of_exited_children() -> None:
     assert 0.3 <= total - start < 0.3 + 0.5  # the child's 0.3 s, once (plus our polling)
     assert tree.cpu_seconds() >= total  # monotonic
     assert child.pid not in tree.pids()
+
+
+def test_descendants_found_late_are_counted_from_their_start() -> None:
+    """Membership is rescanned every rescan_s; CPU times are cumulative, so a child
+    found at the next rescan brings all the CPU time it used before."""
+    clock = Clock()
+    tree = ProcessTree(rescan_s=5.0, clock=clock)
+    start = tree.cpu_seconds()
+    child = subprocess.Popen([sys.executable, "-c", BURN_CHILD.format(s=0.3) + "time.sleep(30)\n"])
+    try:
+        deadline = time.time() + 20
+        while sum(psutil.Process(child.pid).cpu_times()[:2]) < 0.28:  # 10 ms ticks
+            assert time.time() < deadline
+            time.sleep(0.02)
+        assert child.pid not in tree.pids()  # not rescanned yet
+        clock.t += 5.0
+        assert child.pid in tree.pids()
+        assert tree.cpu_seconds() - start >= 0.28
+    finally:
+        child.kill()
+        child.wait()
 
 
 def test_process_tree_counts_children_that_lived_between_two_calls() -> None:

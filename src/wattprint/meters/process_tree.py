@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import os
 import threading
+import time
+from collections.abc import Callable
 
 import psutil
 
@@ -31,26 +33,53 @@ class _Seen:
         self.ppid = ppid
 
 
-class ProcessTree:
-    """``root_pid`` (default: this process) and its descendants, refreshed on each call."""
+RESCAN_S = 5.0
 
-    def __init__(self, root_pid: int | None = None) -> None:
+
+class ProcessTree:
+    """``root_pid`` (default: this process) and its descendants.
+
+    Finding descendants means reading every process of the host (psutil scans /proc),
+    about 1 ms per 100 processes, so membership is rescanned every ``rescan_s`` seconds
+    while the known members' times are read on every call. Nothing is lost by the
+    delay: CPU times are cumulative, so a descendant found late is counted from its
+    start, and one that exits unseen is inside its parent's ``children_*`` times.
+    """
+
+    def __init__(
+        self,
+        root_pid: int | None = None,
+        rescan_s: float = RESCAN_S,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.root_pid = os.getpid() if root_pid is None else root_pid
         try:
             self._root = psutil.Process(self.root_pid)
         except psutil.Error as exc:
             raise ValueError(f"root_pid={self.root_pid}: no such process ({exc})") from exc
         self._lock = threading.Lock()
+        self._scan_lock = threading.Lock()
+        self._rescan_s = rescan_s
+        self._clock = clock
+        self._scanned_at: float | None = None
+        self._members_cache: list[psutil.Process] = []
         self._live: dict[_Key, _Seen] = {}
         self._finished_s = 0.0
         self._last_total_s = 0.0
 
     def _members(self) -> list[psutil.Process]:
-        try:
-            return [self._root, *self._root.children(recursive=True)]
-        except psutil.Error:
-            # The root itself has exited: only previously seen descendants remain.
-            return [s.proc for s in self._live.values() if s.proc.pid != self.root_pid]
+        with self._scan_lock:
+            now = self._clock()
+            if self._scanned_at is None or now - self._scanned_at >= self._rescan_s:
+                try:
+                    self._members_cache = [self._root, *self._root.children(recursive=True)]
+                except psutil.Error:
+                    # The root itself has exited: only previously seen descendants remain.
+                    self._members_cache = [
+                        s.proc for s in self._live.values() if s.proc.pid != self.root_pid
+                    ]
+                self._scanned_at = now
+            return self._members_cache
 
     def cpu_seconds(self) -> float:
         """CPU seconds (user + system) of the tree, its reaped descendants included, since

@@ -204,13 +204,13 @@ class RaplMeter:
     def has_dram(self) -> bool:
         return any(c.kind == "ram" for c in self._components)
 
-    def _advance(self) -> dict[str, float]:
+    def _advance(self, check_vanished: bool) -> dict[str, float]:
         with self._lock:
             if self._closed:
                 raise MeterError("RAPL: meter is closed")
             result: dict[str, float] = {}
             for zone in self._zones:
-                if os.fstat(zone.fd).st_nlink == 0:
+                if check_vanished and os.fstat(zone.fd).st_nlink == 0:
                     raise MeterError(f"RAPL: {zone.path} vanished")
                 raw = self._pread(zone.fd, zone.path)
                 delta = raw - zone.last_uj
@@ -226,10 +226,13 @@ class RaplMeter:
             return result
 
     def read(self) -> dict[str, float]:
-        return self._advance()
+        """Two ``pread`` calls' worth of work per zone: the hot path of every window."""
+        return self._advance(check_vanished=False)
 
     def poll(self) -> None:
-        self._advance()
+        """Also checks that no zone file was removed (the sampler calls this every
+        interval, so a vanished zone is noticed within one interval)."""
+        self._advance(check_vanished=True)
 
     def close(self) -> None:
         with self._lock:

@@ -44,6 +44,8 @@ SUFFIX = ".jsonl"
 class JournalWriter:
     """Buffers records in memory and appends them to ``path`` on ``flush``.
 
+    Records are dicts owned by the writer once appended: callers must not mutate them.
+
     Thread-safe. ``flush`` writes whole lines with one ``os.write`` so a reader never
     sees half a record except at a crash, which ``read_journal`` tolerates.
     """
@@ -52,7 +54,7 @@ class JournalWriter:
         self.path = path
         self._lock = threading.Lock()
         self._write_lock = threading.Lock()
-        self._pending: list[str] = []
+        self._pending: list[dict[str, Any]] = []
         self._seq = 0
         path.parent.mkdir(parents=True, exist_ok=True)
         self._fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
@@ -62,8 +64,7 @@ class JournalWriter:
         with self._lock:
             seq = self._seq
             self._seq += 1
-            record = {"kind": kind, "seq": seq, **fields}
-            self._pending.append(json.dumps(record, separators=(",", ":"), default=str))
+            self._pending.append({"kind": kind, "seq": seq, **fields})
             return seq
 
     def flush(self, sync: bool = False) -> None:
@@ -80,7 +81,8 @@ class JournalWriter:
                 with self._lock:
                     self._pending[:0] = batch
                 return
-            data = ("\n".join(batch) + "\n").encode()
+            # Encoded here, not in append(): the caller's thread only queues a dict.
+            data = "".join(_encode(record) for record in batch).encode()
             try:
                 written = 0
                 while written < len(data):
@@ -114,6 +116,10 @@ class JournalWriter:
             if self._fd >= 0:
                 os.close(self._fd)
                 self._fd = -1
+
+
+def _encode(record: dict[str, Any]) -> str:
+    return json.dumps(record, separators=(",", ":"), default=str) + "\n"
 
 
 def read_journal(path: Path, offset: int = 0) -> Iterator[tuple[int, dict[str, Any]]]:

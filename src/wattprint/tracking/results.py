@@ -45,33 +45,38 @@ class ComponentEnergy:
 
 @dataclass(frozen=True)
 class Measurement:
-    """One closed window: its name, when it ran and the energy per component."""
+    """One closed window: its name, when it ran and the joules per component.
+
+    Per-component provenance (``components``) is built on access, so closing a window
+    in a training loop stays a few microseconds.
+    """
 
     name: str
     start_time: float
     end_time: float
-    components: Mapping[str, ComponentEnergy] = field(default_factory=dict)
+    energy_j: Mapping[str, float] = field(default_factory=dict)
+    sources: Mapping[str, Component] = field(default_factory=dict, repr=False, compare=False)
+
+    @property
+    def components(self) -> dict[str, ComponentEnergy]:
+        """Energy of each component with its quality, basis and range."""
+        return {n: ComponentEnergy.of(self.sources[n], j) for n, j in self.energy_j.items()}
 
     @property
     def duration_s(self) -> float:
         return self.end_time - self.start_time
 
     @property
-    def energy_j(self) -> dict[str, float]:
-        """Joules per component name."""
-        return {name: c.energy_j for name, c in self.components.items()}
-
-    @property
     def total_energy_j(self) -> float:
-        return sum(c.energy_j for c in self.components.values())
+        return sum(self.energy_j.values())
 
     @property
     def total_low_j(self) -> float:
-        return sum(c.low_j for c in self.components.values())
+        return sum(j * self.sources[n].low_ratio for n, j in self.energy_j.items())
 
     @property
     def total_high_j(self) -> float:
-        return sum(c.high_j for c in self.components.values())
+        return sum(j * self.sources[n].high_ratio for n, j in self.energy_j.items())
 
     @property
     def total_energy_kwh(self) -> float:
@@ -80,7 +85,7 @@ class Measurement:
     @property
     def quality(self) -> Quality:
         """``measured`` only when every component was measured."""
-        if self.components and all(c.quality == "measured" for c in self.components.values()):
+        if self.energy_j and all(self.sources[n].quality == "measured" for n in self.energy_j):
             return "measured"
         return "estimated"
 

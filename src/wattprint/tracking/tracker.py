@@ -31,7 +31,7 @@ from wattprint.errors import WattprintError
 from wattprint.meters.base import Component, Meter, SourceStatus
 from wattprint.store.journal import JournalWriter, journal_path
 from wattprint.tracking import context
-from wattprint.tracking.results import ComponentEnergy, Measurement, RunResult, SourceEvent
+from wattprint.tracking.results import Measurement, RunResult, SourceEvent
 from wattprint.tracking.sampler import Sampler
 
 if TYPE_CHECKING:
@@ -153,6 +153,7 @@ class Tracker:
             self._update_attribution()
             for name in list(self._open):
                 self.end_window(name)
+            self._poll()
             end = time.time()
             reading = self._read()
             self._record_samples(end, reading)
@@ -235,7 +236,7 @@ class Tracker:
                 parent=mark.parent,
                 started_at=m.start_time,
                 ended_at=m.end_time,
-                energy_j=m.energy_j,
+                energy_j=dict(m.energy_j),  # the caller may mutate the one it gets
             )
             return m
 
@@ -320,30 +321,33 @@ class Tracker:
     def _measure(
         self, name: str, start: _Mark, end: float, reading: dict[str, float]
     ) -> Measurement:
-        parts = {
-            comp: ComponentEnergy.of(
-                self._components[comp], max(0.0, joules - start.reading.get(comp, 0.0))
-            )
+        before = start.reading
+        charged = self._charged
+        energy = {
+            comp: max(0.0, joules - before.get(comp, 0.0))
             for comp, joules in reading.items()
-            if comp in self._charged and comp in self._components
+            if comp in charged
         }
-        return Measurement(name, start.time, end, parts)
+        return Measurement(name, start.time, end, energy, self._components)
 
     def _tick(self) -> None:
         with self._lock:
             if self.result is not None:
                 return
-            for source in self._sources:
-                if source.alive and source.meter.needs_polling:
-                    try:
-                        source.meter.poll()
-                    except Exception as exc:
-                        self._drop(source, exc)
+            self._poll()
             now = time.time()
             self._record_samples(now, self._read())
             self._update_attribution()
             if now - self._last_flush >= self.settings.flush_interval_s:
                 self._flush(sync=False)
+
+    def _poll(self) -> None:
+        for source in self._sources:
+            if source.alive and source.meter.needs_polling:
+                try:
+                    source.meter.poll()
+                except Exception as exc:
+                    self._drop(source, exc)
 
     def _record_samples(self, now: float, reading: dict[str, float]) -> None:
         """Samples of the charged components, in joules since the run started."""
