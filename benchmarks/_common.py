@@ -174,7 +174,8 @@ def print_table(headers: list[str], rows: list[list[Any]]) -> None:
     for k, r in enumerate(cells):
         print(
             "  ".join(
-                c.rjust(w) if k and i else c.ljust(w) for i, (c, w) in enumerate(zip(r, widths))
+                c.rjust(w) if k and i else c.ljust(w)
+                for i, (c, w) in enumerate(zip(r, widths, strict=True))
             )
         )
         if k == 0:

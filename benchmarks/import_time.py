@@ -71,7 +71,7 @@ def main() -> int:
 
     env = child_env(temp_data_dir())
     times: dict[str, list[float]] = {k: [] for k in CASES}
-    for name, code in CASES.items():  # warm the page cache and .pyc files
+    for code in CASES.values():  # warm the page cache and .pyc files
         wall(code, env)
     for i in range(args.runs):
         order = list(CASES) if i % 2 == 0 else list(reversed(CASES))

@@ -210,7 +210,7 @@ def main() -> int:
             tracker_cpu = [r["sampler_cpu_s"] or 0.0 for r in rs]
         else:
             tracker_cpu = [max(0.0, r["non_main_cpu_s"]) for r in rs]
-        share = [100 * c / r["loop_cpu_s"] for c, r in zip(tracker_cpu, rs)]
+        share = [100 * c / r["loop_cpu_s"] for c, r in zip(tracker_cpu, rs, strict=True)]
         s_share = summary(share)
         s_tcpu = summary(tracker_cpu)
         s_proc = summary([r["process_cpu_s"] for r in rs])

@@ -101,7 +101,7 @@ def main() -> int:
     paired = summary(
         [
             (t["maxrss_kb"] - u["maxrss_kb"]) * 1024 / 1e6
-            for t, u in zip(runs["tracked"], runs["untracked"])
+            for t, u in zip(runs["tracked"], runs["untracked"], strict=True)
         ]
     )
     result = {
@@ -117,7 +117,8 @@ def main() -> int:
         "raw": runs,
     }
     print(
-        f"peak RSS (MB = 10^6 bytes, ru_maxrss), median of {args.runs} fresh processes, torch imported in both"
+        f"peak RSS (MB = 10^6 bytes, ru_maxrss), median of {args.runs} fresh processes, "
+        "torch imported in both"
     )
     print_table(
         ["variant", "median", "min", "max"],

@@ -176,7 +176,8 @@ def main() -> int:
     )
     print(
         f"wattprint total {wp_total * 1000:.0f} ms CPU (target <= {TARGET_CPU_S * 1000:.0f} ms): "
-        f"{result['verdict']['total_cpu']}; spawns {wp['spawns_per_run']}: {result['verdict']['spawns']}"
+        f"{result['verdict']['total_cpu']}; "
+        f"spawns {wp['spawns_per_run']}: {result['verdict']['spawns']}"
     )
     path = write_results("setup_cost", result)
     print(f"-> {path}")

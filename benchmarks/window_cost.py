@@ -124,7 +124,8 @@ def main() -> int:
     )
     print(
         f"fake RAPL ({', '.join(components)}): {primary:.1f} µs CPU, "
-        f"{rapl['wall_us']['median']:.1f} µs wall per pair; target <= {TARGET_US:.0f} µs: {out['verdict']}"
+        f"{rapl['wall_us']['median']:.1f} µs wall per pair; "
+        f"target <= {TARGET_US:.0f} µs: {out['verdict']}"
     )
     print(f"default meters here: {', '.join(default_components)}")
     path = write_results("window_cost", out)
