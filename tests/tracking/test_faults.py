@@ -81,9 +81,8 @@ class _Flaky:
             raise OSError("device went away")
         return self.inner.read()
 
-    def poll(self) -> None:
-        if self.fail:
-            raise OSError("device went away")
+    def poll(self) -> dict[str, float]:
+        return self.read()
 
     def close(self) -> None:
         self.inner.close()

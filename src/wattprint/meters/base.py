@@ -62,8 +62,9 @@ class Meter(Protocol):
         """
         ...
 
-    def poll(self) -> None:
-        """Advance internal integration/wrap-around state to now. Thread-safe."""
+    def poll(self) -> dict[str, float]:
+        """The sampler's read: like ``read`` (and returning the same), plus whatever
+        periodic work the meter needs (integration, wrap-around, health checks)."""
         ...
 
     def close(self) -> None:

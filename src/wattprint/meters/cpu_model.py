@@ -82,8 +82,8 @@ class CpuModelMeter:
     def read(self) -> dict[str, float]:
         return {"cpu": self._advance() * self.spec.per_thread_w}
 
-    def poll(self) -> None:
-        self._advance()
+    def poll(self) -> dict[str, float]:
+        return self.read()
 
     def close(self) -> None:
         return None

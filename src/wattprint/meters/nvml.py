@@ -238,8 +238,8 @@ class NvmlMeter:
     def read(self) -> dict[str, float]:
         return self._advance()
 
-    def poll(self) -> None:
-        self._advance()
+    def poll(self) -> dict[str, float]:
+        return self.read()
 
     def in_use_by(self, pids: Collection[int]) -> set[str]:
         """Components of the GPUs on which any of ``pids`` runs a compute or graphics

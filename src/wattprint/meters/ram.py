@@ -134,8 +134,8 @@ class RamModelMeter:
     def read(self) -> dict[str, float]:
         return {"ram": self._advance()}
 
-    def poll(self) -> None:
-        self._advance()
+    def poll(self) -> dict[str, float]:
+        return self.read()
 
     def close(self) -> None:
         return None

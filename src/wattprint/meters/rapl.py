@@ -229,10 +229,10 @@ class RaplMeter:
         """Two ``pread`` calls' worth of work per zone: the hot path of every window."""
         return self._advance(check_vanished=False)
 
-    def poll(self) -> None:
+    def poll(self) -> dict[str, float]:
         """Also checks that no zone file was removed (the sampler calls this every
         interval, so a vanished zone is noticed within one interval)."""
-        self._advance(check_vanished=True)
+        return self._advance(check_vanished=True)
 
     def close(self) -> None:
         with self._lock:

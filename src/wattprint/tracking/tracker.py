@@ -153,9 +153,8 @@ class Tracker:
             self._update_attribution()
             for name in list(self._open):
                 self.end_window(name)
-            self._poll()
             end = time.time()
-            reading = self._read()
+            reading = self._read(poll=True)
             self._record_samples(end, reading)
             total = self._measure("run", self._start, end, reading)
             self._write(
@@ -293,14 +292,16 @@ class Tracker:
             log.warning("wattprint: hardware inventory failed: %s", exc)
             return {"error": str(exc)}
 
-    def _read(self) -> dict[str, float]:
+    def _read(self, poll: bool = False) -> dict[str, float]:
         """Cumulative joules per component; a meter that fails is dropped, keeping its
-        last reading, so totals stay monotonic and nothing measured is lost."""
+        last reading, so totals stay monotonic and nothing measured is lost. With
+        ``poll``, meters that need polling are read through ``poll`` (the sampler)."""
         merged: dict[str, float] = {}
         for source in self._sources:
             if source.alive:
+                meter = source.meter
                 try:
-                    source.last = source.meter.read()
+                    source.last = meter.poll() if poll and meter.needs_polling else meter.read()
                 except Exception as exc:
                     self._drop(source, exc)
             merged.update(source.last)
@@ -334,20 +335,11 @@ class Tracker:
         with self._lock:
             if self.result is not None:
                 return
-            self._poll()
             now = time.time()
-            self._record_samples(now, self._read())
+            self._record_samples(now, self._read(poll=True))
             self._update_attribution()
             if now - self._last_flush >= self.settings.flush_interval_s:
                 self._flush(sync=False)
-
-    def _poll(self) -> None:
-        for source in self._sources:
-            if source.alive and source.meter.needs_polling:
-                try:
-                    source.meter.poll()
-                except Exception as exc:
-                    self._drop(source, exc)
 
     def _record_samples(self, now: float, reading: dict[str, float]) -> None:
         """Samples of the charged components, in joules since the run started."""
