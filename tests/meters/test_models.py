@@ -52,7 +52,7 @@ BURN_CHILD = "import time\nt=time.process_time()\nwhile time.process_time()-t<{s
 
 
 def test_process_tree_keeps_cpu_time_of_exited_children() -> None:
-    tree = ProcessTree(rescan_s=0)
+    tree = ProcessTree(rescan_min_s=0, rescan_max_s=0)
     start = tree.cpu_seconds()
     child = subprocess.Popen([sys.executable, "-c", BURN_CHILD.format(s=0.3)])
     seen_child = False
@@ -71,7 +71,11 @@ def test_descendants_found_late_are_counted_from_their_start() -> None:
     """Membership is rescanned every rescan_s; CPU times are cumulative, so a child
     found at the next rescan brings all the CPU time it used before."""
     clock = Clock()
-    tree = ProcessTree(rescan_s=5.0, clock=clock)
+    tree = ProcessTree(rescan_min_s=1.0, rescan_max_s=30.0, clock=clock)
+    tree.pids()
+    for _ in range(6):  # an unchanged tree is rescanned less and less often: 2, 4, ... 30 s
+        clock.t += 30.0
+        tree.pids()
     start = tree.cpu_seconds()
     child = subprocess.Popen([sys.executable, "-c", BURN_CHILD.format(s=0.3) + "time.sleep(30)\n"])
     try:
@@ -79,8 +83,9 @@ def test_descendants_found_late_are_counted_from_their_start() -> None:
         while sum(psutil.Process(child.pid).cpu_times()[:2]) < 0.28:  # 10 ms ticks
             assert time.time() < deadline
             time.sleep(0.02)
+        clock.t += 29.0
         assert child.pid not in tree.pids()  # not rescanned yet
-        clock.t += 5.0
+        clock.t += 1.0
         assert child.pid in tree.pids()
         assert tree.cpu_seconds() - start >= 0.28
     finally:

@@ -33,23 +33,28 @@ class _Seen:
         self.ppid = ppid
 
 
-RESCAN_S = 5.0
+RESCAN_MIN_S = 1.0
+RESCAN_MAX_S = 30.0
 
 
 class ProcessTree:
     """``root_pid`` (default: this process) and its descendants.
 
     Finding descendants means reading every process of the host (psutil scans /proc),
-    about 1 ms per 100 processes, so membership is rescanned every ``rescan_s`` seconds
-    while the known members' times are read on every call. Nothing is lost by the
-    delay: CPU times are cumulative, so a descendant found late is counted from its
-    start, and one that exits unseen is inside its parent's ``children_*`` times.
+    1-3 ms per 100 processes, so membership is rescanned after ``rescan_min_s``, and
+    the interval doubles each time the tree is found unchanged, up to ``rescan_max_s``
+    (back to the minimum when it changes); the known members' times are read on every
+    call. Nothing is lost to the delay in CPU time: times are cumulative, so a
+    descendant found late is counted from its start, and one that exits unseen is
+    inside its parent's ``children_*`` times. Only the resident memory of a descendant
+    not yet found is missed (by the RAM model) until the next rescan.
     """
 
     def __init__(
         self,
         root_pid: int | None = None,
-        rescan_s: float = RESCAN_S,
+        rescan_min_s: float = RESCAN_MIN_S,
+        rescan_max_s: float = RESCAN_MAX_S,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.root_pid = os.getpid() if root_pid is None else root_pid
@@ -59,7 +64,9 @@ class ProcessTree:
             raise ValueError(f"root_pid={self.root_pid}: no such process ({exc})") from exc
         self._lock = threading.Lock()
         self._scan_lock = threading.Lock()
-        self._rescan_s = rescan_s
+        self._rescan_min_s = rescan_min_s
+        self._rescan_max_s = max(rescan_min_s, rescan_max_s)
+        self._rescan_s = rescan_min_s
         self._clock = clock
         self._scanned_at: float | None = None
         self._members_cache: list[psutil.Process] = []
@@ -72,12 +79,15 @@ class ProcessTree:
             now = self._clock()
             if self._scanned_at is None or now - self._scanned_at >= self._rescan_s:
                 try:
-                    self._members_cache = [self._root, *self._root.children(recursive=True)]
+                    members = [self._root, *self._root.children(recursive=True)]
                 except psutil.Error:
                     # The root itself has exited: only previously seen descendants remain.
-                    self._members_cache = [
-                        s.proc for s in self._live.values() if s.proc.pid != self.root_pid
-                    ]
+                    members = [s.proc for s in self._live.values() if s.proc.pid != self.root_pid]
+                same = {p.pid for p in members} == {p.pid for p in self._members_cache}
+                self._rescan_s = (
+                    min(self._rescan_s * 2, self._rescan_max_s) if same else self._rescan_min_s
+                )
+                self._members_cache = members
                 self._scanned_at = now
             return self._members_cache
 
@@ -91,7 +101,10 @@ class ProcessTree:
                     with proc.oneshot():
                         key = (proc.pid, proc.create_time())
                         t = proc.cpu_times()
-                        ppid = proc.ppid()
+                        known = self._live.get(key)
+                        # The parent as first seen: psutil's ppid() re-reads /proc to
+                        # rule out pid reuse, which (pid, create_time) already does.
+                        ppid = known.ppid if known is not None else proc.ppid()
                 except psutil.Error:
                     continue
                 cpu_s = t.user + t.system + t.children_user + t.children_system
