@@ -76,18 +76,33 @@ def _store(settings: Settings) -> Any:
     return store
 
 
-def _print_run(store: Any, ref: str, as_json: bool) -> None:
-    """A run with its windows, metrics and source events, as JSON or Rich tables."""
+def _print_run(
+    store: Any, ref: str, as_json: bool, explain: bool = False, **pricing: Any
+) -> None:
+    """A run with its footprint, windows, metrics and source events, as JSON or Rich
+    tables. ``pricing`` (region, pue, year, intensity_file) re-prices the run."""
+    from wattprint.analysis.footprint import run_footprint
+
     detail = store.get_run(ref)
+    footprint = run_footprint(store, detail, **pricing)
     windows = store.windows(detail.run_id)
     metrics = store.metrics(detail.run_id)
     events = store.events(detail.run_id)
     if as_json:
-        _print_json({"run": detail, "windows": windows, "metrics": metrics, "events": events})
+        _print_json(
+            {
+                "run": detail,
+                "footprint": footprint,
+                "windows": windows,
+                "metrics": metrics,
+                "events": events,
+            }
+        )
     else:
-        from wattprint.report.console import run_report
+        from wattprint.report.console import footprint_report, run_report
 
         out.print(run_report(detail, windows, metrics, events))
+        out.print(footprint_report(footprint, detail, explain))
 
 
 def _jsonable(value: Any) -> Any:
@@ -227,14 +242,35 @@ def runs(
 @app.command()
 def show(
     run_ref: Annotated[str, typer.Argument(metavar="RUN", help="Run id, id prefix or name.")],
+    region: Annotated[
+        str | None,
+        typer.Option(help="Re-price for this place: FR, US-CA, aws:eu-west-3, … (`regions`)."),
+    ] = None,
+    pue: Annotated[float | None, typer.Option(help="Re-price at this PUE (>= 1).")] = None,
+    year: Annotated[int | None, typer.Option(help="Grid intensity of this year.")] = None,
+    intensity_file: Annotated[
+        Path | None, typer.Option(help="CSV time series of intensity (timestamp, gCO2e/kWh).")
+    ] = None,
+    explain: Annotated[
+        bool, typer.Option("--explain", help="Show how every figure was computed.")
+    ] = False,
     data_dir: DirOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Show a run: energy per component (measured or estimated, with sources), windows,
-    metrics and what happened to the energy sources."""
+    """Show a run: energy per component (measured or estimated, with sources), its
+    operational emissions, windows, metrics and what happened to the energy sources."""
     with _errors():
         store = _store(_settings(data_dir))
-        _print_run(store, run_ref, as_json)
+        _print_run(
+            store,
+            run_ref,
+            as_json,
+            explain,
+            region=region,
+            pue=pue,
+            year=year,
+            intensity_file=intensity_file,
+        )
 
 
 @app.command()

@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 
 from wattprint.errors import ConfigError
 
@@ -63,6 +63,26 @@ class Settings(BaseModel):
     cpu_tdp_w: float | None = Field(
         None, gt=0, le=2000, description="TDP of the whole CPU package when the model is unknown."
     )
+    region: str | None = Field(
+        None,
+        description="Where the electricity comes from: a country (FR), a region (US-CA) or "
+        "a cloud region (aws:eu-west-3); `wattprint regions` lists them.",
+    )
+    pue: float | None = Field(
+        None, ge=1.0, le=5.0, description="Power usage effectiveness of the data centre (>= 1)."
+    )
+    intensity_file: Path | None = Field(
+        None, description="CSV time series of grid carbon intensity (timestamp, gCO2e/kWh)."
+    )
+    electricitymaps_token: SecretStr | None = Field(
+        None, exclude=True, description="Electricity Maps API token, for live intensity."
+    )
+    watttime_username: str | None = Field(
+        None, exclude=True, description="WattTime user name, for live (marginal) intensity."
+    )
+    watttime_password: SecretStr | None = Field(
+        None, exclude=True, description="WattTime password."
+    )
     sources: tuple[Literal["rapl", "nvml", "cpu-model", "ram-model"], ...] = Field(
         ("rapl", "nvml", "cpu-model", "ram-model"),
         description="Energy sources to try, in order.",
@@ -74,6 +94,15 @@ class Settings(BaseModel):
         if "/" in value or value.strip() != value:
             raise ValueError("must not contain '/' or surrounding spaces")
         return value
+
+    @field_validator("region")
+    @classmethod
+    def _known_region(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        from wattprint.carbon.location import resolve_location  # only when a region is set
+
+        return resolve_location(value).code
 
     @property
     def db_url(self) -> str:

@@ -158,6 +158,52 @@ def _metrics_table(metrics: Sequence[Any]) -> Table:
     return table
 
 
+def mass(kg: float) -> str:
+    """``12.3 g CO2e`` / ``4.56 kg CO2e`` / ``7.8 t CO2e``."""
+    if abs(kg) >= 1000:
+        return f"{kg / 1000:.3g} t CO2e"
+    if abs(kg) >= 1:
+        return f"{kg:.3g} kg CO2e"
+    if abs(kg) >= 1e-3:
+        return f"{kg * 1000:.3g} g CO2e"
+    return f"{kg * 1e6:.3g} mg CO2e"
+
+
+def footprint_report(fp: Any, detail: Any, explain: bool = False) -> RenderableType:
+    """Operational emissions of a run with their range and, with ``explain``, the whole
+    derivation: formula, figures, sources and years."""
+    e = fp.emissions
+    text = Text()
+    text.append("operational emissions ", style="bold")
+    text.append(mass(e.kg), style="bold")
+    text.append(f"  (range {mass(e.low_kg)} - {mass(e.high_kg)}; energy {detail.quality})\n")
+    text.append(
+        f"= {detail.energy_j / 3.6e6:.4g} kWh x PUE {fp.pue.value:g} x "
+        f"{e.intensity_g_per_kwh:.4g} gCO2e/kWh ({fp.location.name})\n"
+    )
+    for warning in e.warnings:
+        text.append(f"! {warning}\n", style="yellow")
+    if fp.intensity.warning and fp.intensity.warning not in e.warnings:
+        text.append(f"! {fp.intensity.warning}\n", style="yellow")
+    if explain:
+        i = fp.intensity
+        text.append("how it was computed\n", style="bold")
+        text.append(
+            "  operational CO2e = sum over sample intervals of energy x PUE x intensity(t)\n"
+        )
+        text.append(f"  location: {fp.location.code} ({fp.location.name}), {fp.location_from}\n")
+        text.append(
+            f"  intensity: {i.g_per_kwh:.4g} g/kWh (sources span {i.low_g_per_kwh:.4g}-"
+            f"{i.high_g_per_kwh:.4g}), {i.source}, {i.year or 'year n/a'}; {i.basis}\n"
+        )
+        text.append(f"  intensity over time: {fp.provider}\n")
+        text.append(f"  PUE {fp.pue.value:g}: {fp.pue.reason} ({fp.pue.source})\n")
+        text.append(f"  facility energy: {e.energy_kwh:.4g} kWh\n")
+        for c in detail.components:
+            text.append(f"  {c.name}: {c.quality}; {c.basis}\n")
+    return text
+
+
 def _number(value: float | str | None) -> str:
     if value is None:
         return "not finite"
