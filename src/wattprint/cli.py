@@ -76,9 +76,7 @@ def _store(settings: Settings) -> Any:
     return store
 
 
-def _print_run(
-    store: Any, ref: str, as_json: bool, explain: bool = False, **pricing: Any
-) -> None:
+def _print_run(store: Any, ref: str, as_json: bool, explain: bool = False, **pricing: Any) -> None:
     """A run with its footprint, windows, metrics and source events, as JSON or Rich
     tables. ``pricing`` (region, pue, year, intensity_file) re-prices the run."""
     from wattprint.analysis.footprint import run_footprint
@@ -302,6 +300,42 @@ def export(
         finally:
             if output:
                 stream.close()
+
+
+# ------------------------------------------------------------------------- carbon
+class RegionKind(str, Enum):
+    world = "world"
+    country = "country"
+    region = "region"
+    cloud = "cloud"
+
+
+@app.command()
+def regions(
+    kind: Annotated[RegionKind | None, typer.Option(help="Only this kind of location.")] = None,
+    search: Annotated[
+        str | None, typer.Option(help="Only locations whose code or name contains this.")
+    ] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """List the places wattprint knows, with their grid carbon intensity, source and year."""
+    from wattprint.carbon.intensity import list_regions
+
+    with _errors():
+        found = list_regions(kind.value if kind else None)
+        if search:
+            needle = search.lower()
+            found = [
+                (loc, i)
+                for loc, i in found
+                if needle in loc.code.lower() or needle in loc.name.lower()
+            ]
+        if as_json:
+            _print_json({"regions": [{"location": loc, "intensity": i} for loc, i in found]})
+        else:
+            from wattprint.report.console import regions_table
+
+            out.print(regions_table(found))
 
 
 # ------------------------------------------------------------------------ hardware

@@ -204,6 +204,25 @@ def footprint_report(fp: Any, detail: Any, explain: bool = False) -> RenderableT
     return text
 
 
+def regions_table(found: Sequence[tuple[Any, Any]]) -> RenderableType:
+    """Locations with their yearly intensity, the sources' spread, source and year."""
+    if not found:
+        return Text("no location matches")
+    table = Table(title=f"{len(found)} locations", title_justify="left")
+    for col in ("code", "name", "kind", "gCO2e/kWh", "range", "year", "source"):
+        table.add_column(col, overflow="fold", no_wrap=col in ("code", "gCO2e/kWh"))
+    for loc, i in found:
+        spread = (
+            ""
+            if i.low_g_per_kwh == i.high_g_per_kwh
+            else f"{i.low_g_per_kwh:.4g}-{i.high_g_per_kwh:.4g}"
+        )
+        table.add_row(
+            loc.code, loc.name, loc.kind, f"{i.g_per_kwh:.4g}", spread, str(i.year or ""), i.source
+        )
+    return table
+
+
 def _number(value: float | str | None) -> str:
     if value is None:
         return "not finite"
