@@ -169,3 +169,43 @@ def test_demo_trains_and_prints_per_epoch_energy(data_dir: Path) -> None:
     assert [w["name"] for w in doc["windows"]] == ["epoch", "eval", "epoch", "eval"]
     assert {m["name"] for m in doc["metrics"]} == {"loss", "accuracy"}
     assert sorted({m["step"] for m in doc["metrics"]}) == [1, 2]
+
+
+def test_show_reprices_a_finished_run(data_dir: Path) -> None:
+    wp("run", "--name", "priced", "--", *child(BURN.format(s=0.2)))
+    world = json.loads(wp("show", "priced", "--json").stdout)["footprint"]
+    assert world["location"]["kind"] == "world"
+    assert any("world average" in w for w in world["emissions"]["warnings"])
+    fr = json.loads(wp("show", "priced", "--json", "--region", "FR", "--pue", "1.5").stdout)
+    pl = json.loads(wp("show", "priced", "--json", "--region", "PL", "--pue", "1.5").stdout)
+    e_fr, e_pl = fr["footprint"]["emissions"], pl["footprint"]["emissions"]
+    ratio = pl["footprint"]["intensity"]["g_per_kwh"] / fr["footprint"]["intensity"]["g_per_kwh"]
+    assert e_pl["kg"] / e_fr["kg"] == pytest.approx(ratio)
+    assert e_fr["low_kg"] < e_fr["kg"] < e_fr["high_kg"]  # estimated energy: a range
+    assert e_fr["energy_kwh"] == pytest.approx(1.5 * fr["run"]["energy_j"] / 3.6e6)
+    explained = wp("show", "priced", "--region", "aws:eu-west-3", "--explain").stdout
+    assert "AWS" in explained and "PUE 1.14" in explained and "how it was computed" in explained
+    bad = wp("show", "priced", "--region", "Frnace", check_rc=2)
+    assert "unknown location 'Frnace'" in bad.stderr and "France" in bad.stderr
+    low = wp("show", "priced", "--pue", "0.9", check_rc=2)
+    assert "PUE 0.9 is below 1" in low.stderr
+
+
+def test_region_setting_is_recorded_and_used(data_dir: Path) -> None:
+    env = {**os.environ, "WATTPRINT_REGION": "gcp:europe-west1"}
+    wp("run", "--name", "cloud", "--", *child("pass"), env=env)
+    doc = json.loads(wp("show", "cloud", "--json").stdout)
+    assert doc["footprint"]["location"]["code"] == "gcp:europe-west1"
+    assert doc["footprint"]["location_from"] == "run settings"
+    bad_env = {**os.environ, "WATTPRINT_REGION": "mars"}
+    bad = wp("run", "--", *child("pass"), env=bad_env, check_rc=2)
+    assert "WATTPRINT_REGION='mars'" in bad.stderr
+
+
+def test_regions_lists_places_with_sources(data_dir: Path) -> None:
+    doc = json.loads(wp("regions", "--json", "--search", "California").stdout)
+    codes = {r["location"]["code"] for r in doc["regions"]}
+    assert "US-CA" in codes
+    ca = next(r for r in doc["regions"] if r["location"]["code"] == "US-CA")
+    assert ca["intensity"]["source"] and ca["intensity"]["g_per_kwh"] > 0
+    assert "FR" in wp("regions", "--kind", "country").stdout
