@@ -338,6 +338,172 @@ def regions(
             out.print(regions_table(found))
 
 
+# --------------------------------------------------------------------- estimation
+@app.command()
+def estimate(
+    hardware: Annotated[
+        str, typer.Option(help="e.g. 8xA100-80GB, '2xAMD EPYC 7763', cpu:MODEL:CORES, ram:GB.")
+    ],
+    hours: Annotated[float | None, typer.Option(help="Run time (calculator mode).")] = None,
+    params: Annotated[
+        float | None, typer.Option(help="Model parameters (FLOP mode, with --tokens).")
+    ] = None,
+    tokens: Annotated[float | None, typer.Option(help="Training or inference tokens.")] = None,
+    flops: Annotated[float | None, typer.Option(help="Total FLOPs (FLOP mode).")] = None,
+    mode: Annotated[str, typer.Option(help="FLOP mode: training (6PT) or inference (2PT).")] = (
+        "training"
+    ),
+    precision: Annotated[str, typer.Option(help="FLOP mode: fp32, tf32, bf16, fp16, fp8.")] = (
+        "bf16"
+    ),
+    efficiency: Annotated[
+        float | None, typer.Option(help="FLOP mode: model FLOPs utilisation (0-1].")
+    ] = None,
+    utilisation: Annotated[float, typer.Option(help="Share of TDP drawn, (0-1].")] = 1.0,
+    power_per_device: Annotated[
+        float | None, typer.Option(help="Measured average W per device, instead of TDP.")
+    ] = None,
+    pue: Annotated[float | None, typer.Option(help="Data-centre PUE (>= 1).")] = None,
+    region: Annotated[str | None, typer.Option(help="FR, US-CA, aws:eu-west-3, …")] = None,
+    intensity: Annotated[
+        float | None, typer.Option(help="Grid intensity in gCO2e/kWh, instead of a region.")
+    ] = None,
+    year: Annotated[int | None, typer.Option(help="Grid intensity of this year.")] = None,
+    lifetime_years: Annotated[
+        float | None, typer.Option(help="Hardware lifetime for embodied emissions.")
+    ] = None,
+    share: Annotated[float, typer.Option(help="Share of the machine used, (0-1].")] = 1.0,
+    as_json: JsonOpt = False,
+) -> None:
+    """Estimate energy and emissions before running: from hardware and hours (the Green
+    Algorithms / ML CO2 Impact method) or from a FLOP count."""
+    with _errors():
+        flop_mode = params is not None or tokens is not None or flops is not None
+        if flop_mode == (hours is not None):
+            raise WattprintError(
+                "give either --hours (calculator) or --params/--tokens or --flops (FLOP mode)"
+            )
+        result: Any
+        if hours is not None:
+            from wattprint.estimate.calculator import estimate_footprint
+
+            result = estimate_footprint(
+                hardware,
+                hours,
+                utilisation=utilisation,
+                power_per_device_w=power_per_device,
+                pue=pue,
+                region=region,
+                intensity_g_per_kwh=intensity,
+                year=year,
+                lifetime_years=lifetime_years,
+                share=share,
+            )
+        else:
+            from wattprint.estimate.flops import estimate_flops_energy
+
+            if mode not in ("training", "inference"):
+                raise WattprintError(f"--mode {mode!r}: accepted: training, inference")
+            result = estimate_flops_energy(
+                hardware,
+                flops=flops,
+                params=params,
+                tokens=tokens,
+                mode="training" if mode == "training" else "inference",
+                precision=precision,
+                efficiency=efficiency,
+                power_per_device_w=power_per_device,
+                pue=pue,
+                region=region,
+            )
+        if as_json:
+            _print_json({"estimate": result})
+        else:
+            from wattprint.report.estimates import estimate_report
+
+            out.print(estimate_report(result))
+
+
+@app.command()
+def lifecycle(
+    training: Annotated[
+        list[str] | None, typer.Option(help="Training run(s) in the store (T).")
+    ] = None,
+    training_kwh: Annotated[float | None, typer.Option(help="Training energy T, kWh.")] = None,
+    search: Annotated[
+        list[str] | None, typer.Option(help="Search/tuning trial runs (CT); repeatable.")
+    ] = None,
+    search_kwh: Annotated[float | None, typer.Option(help="Search energy CT, kWh.")] = None,
+    inference_run: Annotated[
+        str | None, typer.Option(help="Run whose inference windows give I.")
+    ] = None,
+    inference_window: Annotated[str, typer.Option(help="Name of those windows.")] = "inference",
+    samples: Annotated[
+        float | None,
+        typer.Option(help="Inferences in those windows (default: its 'samples' metric)."),
+    ] = None,
+    inference_j: Annotated[float | None, typer.Option(help="Energy of one inference, J.")] = None,
+    inferences: Annotated[float | None, typer.Option(help="Expected inferences e.")] = None,
+    per_day: Annotated[float | None, typer.Option(help="Inferences per day (with --days).")] = (
+        None
+    ),
+    days: Annotated[float | None, typer.Option(help="Days in service.")] = None,
+    region: Annotated[str | None, typer.Option(help="Price it for this place.")] = None,
+    pue: Annotated[float | None, typer.Option(help="PUE (>= 1).")] = None,
+    data_dir: DirOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """The life-cycle energy E_life = CT + T + I*e (Gitzel et al.): search, training and
+    e inferences, from runs in the store or numbers; with break-even points."""
+    from wattprint.estimate.lifecycle import InferenceRun, Joules, KWh, lifecycle_energy
+
+    with _errors():
+        store = _store(_settings(data_dir))
+        train_spec = _one_of("training", training, training_kwh, KWh)
+        search_spec = (
+            _one_of("search", search, search_kwh, KWh) if search or search_kwh is not None else None
+        )
+        if (inference_run is None) == (inference_j is None):
+            raise WattprintError("give one of --inference-run RUN or --inference-j J")
+        inference = (
+            InferenceRun(inference_run, samples=samples, window=inference_window)
+            if inference_run is not None
+            else Joules(float(inference_j or 0.0))
+        )
+        intensity = pue_value = None
+        if region is not None or pue is not None:
+            from wattprint.carbon import resolve_location, resolve_pue, yearly_intensity
+
+            location = resolve_location(region)
+            intensity = yearly_intensity(location)
+            pue_value = resolve_pue(pue, location)
+        result = lifecycle_energy(
+            training=train_spec,
+            inference=inference,
+            search=search_spec,
+            inferences=inferences,
+            inferences_per_day=per_day,
+            days=days,
+            store=store,
+            intensity=intensity,
+            pue=pue_value,
+        )
+        if as_json:
+            _print_json({"lifecycle": result})
+        else:
+            from wattprint.report.estimates import lifecycle_report
+
+            out.print(lifecycle_report(result))
+
+
+def _one_of(
+    what: str, runs: list[str] | None, kwh: float | None, unit: Callable[[float], Any]
+) -> Any:
+    if bool(runs) == (kwh is not None):
+        raise WattprintError(f"give one of --{what} RUN (repeatable) or --{what}-kwh KWH")
+    return list(runs) if runs else unit(float(kwh or 0.0))
+
+
 # ------------------------------------------------------------------------ hardware
 @app.command()
 def hardware(as_json: JsonOpt = False) -> None:
