@@ -111,3 +111,97 @@ def test_bad_pricing_inputs_are_clear_errors(store: Store) -> None:
         run_footprint(store, detail, pue=0.5)
     with pytest.raises(ConfigError, match="unknown location 'Atlantis'"):
         run_footprint(store, detail, region="Atlantis")
+
+
+def _run_with_hardware(tmp_path: Path, hardware: dict[str, object], attribution: str) -> Store:
+    from wattprint.store.journal import JournalWriter, journal_path
+
+    journals = tmp_path / "j2"
+    writer = JournalWriter(journal_path(journals, "e" * 32))
+    gpu = {**RAPL, "name": "gpu:0", "kind": "gpu", "source": "nvml"}
+    idle_gpu = {**gpu, "name": "gpu:1"}
+    writer.append(
+        "run",
+        run_id="e" * 32,
+        project="p",
+        name="embodied",
+        host="h",
+        pid=1,
+        pid_create_time=None,
+        started_at=T0,
+        command="x",
+        git_commit=None,
+        hardware=hardware,
+        settings={"attribution": attribution},
+        components=[RAPL, gpu, idle_gpu],
+        version="0.1.0",
+    )
+    writer.append(
+        "samples", rows=[[T0 + 3600, "cpu:0", 1e6, None], [T0 + 3600, "gpu:0", 2e6, None]]
+    )
+    writer.append(
+        "end",
+        ended_at=T0 + 3600,
+        status="finished",
+        energy_j={"cpu:0": 1e6, "gpu:0": 2e6},
+        error=None,
+        exit_code=0,
+    )
+    writer.flush()
+    s = Store(f"sqlite:///{tmp_path / 'e.db'}", journals)
+    s.sync()
+    return s
+
+
+HOURS_PER_LIFETIME = 4 * 365.25 * 24  # the 4-year Teads/CCF lifespan
+
+
+def test_embodied_charges_used_gpus_and_the_hosts_share(tmp_path: Path) -> None:
+    hardware = {
+        "cpu": {
+            "model": "AMD EPYC 7763",
+            "logical_cpus": 16,
+            "host_logical_cpus": 128,
+            "hypervisor": False,
+            "sockets": 1,
+        },
+        "ram_gb": 100.0,
+        "gpus": [
+            {"component": "gpu:0", "name": "NVIDIA A100-SXM4-80GB"},
+            {"component": "gpu:1", "name": "NVIDIA A100-SXM4-80GB"},
+        ],
+    }
+    store = _run_with_hardware(tmp_path, hardware, "process")
+    detail = store.get_run("embodied")
+    fp = run_footprint(store, detail, region="FR")
+    emb = fp.embodied
+    assert emb.host_share == pytest.approx(16 / 128)
+    host_kg = (1000 + 100 * 1.388) * (16 / 128) / HOURS_PER_LIFETIME  # server + DRAM, 1 hour
+    gpu_kg = 150 / HOURS_PER_LIFETIME  # one card: gpu:1 was never charged
+    assert emb.kg == pytest.approx(host_kg + gpu_kg, rel=1e-3)
+    assert emb.low_kg <= emb.kg <= emb.high_kg
+    machine_store = _run_with_hardware(tmp_path / "m", hardware, "machine")
+    machine = run_footprint(machine_store, machine_store.get_run("embodied"))
+    assert machine.embodied.host_share == 1.0
+
+
+def test_virtual_machine_share_comes_from_the_chip_table(tmp_path: Path) -> None:
+    hardware = {
+        "cpu": {
+            "model": "AMD EPYC",
+            "logical_cpus": 2,
+            "host_logical_cpus": 2,
+            "hypervisor": True,
+            "sockets": 1,
+        }
+    }
+    store = _run_with_hardware(tmp_path, hardware, "process")
+    fp = run_footprint(store, store.get_run("embodied"))
+    assert 0 < fp.embodied.host_share < 0.5
+    assert "virtual machine" in fp.embodied.host_share_basis
+    assert "cpu_tdp.csv" in fp.embodied.host_share_basis
+
+
+def test_malformed_inventory_does_not_break_the_view(store: Store) -> None:
+    fp = run_footprint(store, store.get_run("priced"))  # inventory {"cpu": "Test CPU", ...}
+    assert fp.embodied.kg > 0

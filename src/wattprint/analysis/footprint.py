@@ -11,11 +11,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from wattprint.carbon.embodied import EmbodiedEstimate, EmbodiedPart, embodied_emissions
 from wattprint.carbon.emissions import Emissions, operational_emissions
 from wattprint.carbon.intensity import Intensity, yearly_intensity
 from wattprint.carbon.location import Location, resolve_location
 from wattprint.carbon.providers import CsvSeriesProvider, IntensityProvider, YearlyProvider
 from wattprint.carbon.pue import Pue, resolve_pue
+from wattprint.errors import ConfigError
+from wattprint.hardware.cpu import chip_threads
+from wattprint.hardware.gpu import gpu_spec
 
 if TYPE_CHECKING:
     from wattprint.store.records import ComponentTotal, RunDetail, SampleRecord
@@ -35,6 +39,20 @@ class RunFootprint:
     provider: str
     emissions: Emissions
     location_from: str  # "given", "run settings" or "none: world average"
+    embodied: RunEmbodied
+
+
+@dataclass(frozen=True)
+class RunEmbodied:
+    """Manufacturing emissions amortised over the run, reported apart from operational
+    ones: the charged GPUs whole, the server (with its CPUs and RAM) by ``host_share``."""
+
+    kg: float
+    low_kg: float
+    high_kg: float
+    host_share: float
+    host_share_basis: str
+    parts: tuple[EmbodiedEstimate, ...]
 
 
 def run_footprint(
@@ -50,7 +68,7 @@ def run_footprint(
     """Price ``detail``'s energy: arguments win over the run's own settings. An
     intensity ``provider`` (e.g. a live API client) wins over ``intensity_file``, which
     wins over the yearly figure."""
-    recorded: dict[str, Any] = dict(detail.settings or {})
+    recorded = _mapping(detail.settings)
     code = region if region is not None else recorded.get("region")
     location_from = "given" if region is not None else "run settings" if code else "none"
     location = resolve_location(code)
@@ -74,7 +92,75 @@ def run_footprint(
         provider=provider.describe(),
         emissions=emissions,
         location_from=location_from,
+        embodied=run_embodied(detail),
     )
+
+
+def run_embodied(detail: RunDetail) -> RunEmbodied:
+    """Embodied emissions of the hardware a run used, from its recorded inventory."""
+    hardware = _mapping(detail.hardware)
+    duration_s = max(detail.duration_s, 0.0)
+    share, basis = host_share(hardware, str(_mapping(detail.settings).get("attribution", "")))
+    cpu = _mapping(hardware.get("cpu"))
+    host = [EmbodiedPart("server", 1, name="base rack server")]
+    extra_sockets = int(cpu.get("sockets") or 1) - 1
+    if extra_sockets > 0:
+        host.append(EmbodiedPart("cpu", extra_sockets, name=str(cpu.get("model", ""))))
+    if hardware.get("ram_gb"):
+        host.append(EmbodiedPart("ram", float(hardware["ram_gb"]), name="RAM"))
+    parts = [embodied_emissions(host, duration_s, share=share)]
+    gpus = _charged_gpus(detail, hardware)
+    if gpus:
+        parts.append(embodied_emissions(gpus, duration_s, share=1.0))
+    return RunEmbodied(
+        kg=sum(p.kg for p in parts),
+        low_kg=sum(p.low_kg for p in parts),
+        high_kg=sum(p.high_kg for p in parts),
+        host_share=share,
+        host_share_basis=basis,
+        parts=tuple(parts),
+    )
+
+
+def host_share(hardware: dict[str, Any], attribution: str) -> tuple[float, str]:
+    """The share of the server charged to a run: all of it in machine attribution; else
+    the logical CPUs the run could use out of the chip's. On a virtual machine the chip
+    is not visible: its thread count comes from the CPU table (the model's row, or the
+    median of its family), so a 2-vCPU VM is not charged a whole server."""
+    if attribution == "machine":
+        return 1.0, "machine attribution: the whole server"
+    cpu = _mapping(hardware.get("cpu"))
+    used = int(cpu.get("logical_cpus") or 1)
+    if not cpu.get("hypervisor"):
+        total = int(cpu.get("host_logical_cpus") or used)
+        return min(1.0, used / total), f"{used} of the host's {total} logical CPUs"
+    threads, where = chip_threads(str(cpu.get("model", "")))
+    if threads is None:
+        return (
+            1.0,
+            f"virtual machine of an unknown chip ({where}): the whole server, an upper bound",
+        )
+    sockets = int(cpu.get("sockets") or 1)
+    return min(1.0, used / (threads * sockets)), (
+        f"virtual machine: {used} vCPUs of {sockets} x {threads} threads ({where})"
+    )
+
+
+def _charged_gpus(detail: RunDetail, hardware: dict[str, Any]) -> list[EmbodiedPart]:
+    charged = {c.name for c in detail.components if c.kind == "gpu"}
+    parts: list[EmbodiedPart] = []
+    for item in hardware.get("gpus") or []:
+        gpu = _mapping(item)
+        if gpu.get("component") not in charged:
+            continue
+        name = str(gpu.get("name", ""))
+        try:
+            spec = gpu_spec(name)
+            die, source = spec.embodied_die_kgco2eq, spec.embodied_source
+        except ConfigError:
+            die, source = None, ""
+        parts.append(EmbodiedPart("gpu", 1, name=name, die_kgco2eq=die, die_source=source))
+    return parts
 
 
 def energy_intervals(samples: list[SampleRecord], detail: RunDetail) -> list[Interval]:
@@ -98,6 +184,11 @@ def energy_intervals(samples: list[SampleRecord], detail: RunDetail) -> list[Int
                 )
             t_prev, e_prev = max(t_prev, s.t), max(e_prev, s.energy_j)
     return intervals
+
+
+def _mapping(value: object) -> dict[str, Any]:
+    """A recorded JSON object, or an empty one when a run recorded something else."""
+    return dict(value) if isinstance(value, dict) else {}
 
 
 def _path(value: object) -> Path | None:

@@ -289,3 +289,20 @@ def cpu_power_spec(
         if spec is not None:
             return spec
     return _default(model_name)
+
+
+def chip_threads(model_name: str) -> tuple[int | None, str]:
+    """Hardware threads of one chip of ``model_name``: its row of cpu_tdp.csv, or the
+    median over its family for a generic name; ``None`` when the table cannot tell."""
+    spec = cpu_power_spec(model_name)
+    rows = tables.cpu_tdp_rows()
+    counts = sorted(
+        r.threads or r.cores or 0 for r in rows if r.cpu_model in set(spec.matched)
+    )
+    counts = [c for c in counts if c > 0]
+    if not counts:
+        return None, f"no thread count for {model_name!r} in cpu_tdp.csv"
+    median = counts[len(counts) // 2]
+    if len(counts) == 1:
+        return median, f"{spec.matched[0]} in cpu_tdp.csv"
+    return median, f"median of {len(counts)} {model_name!r} models in cpu_tdp.csv"

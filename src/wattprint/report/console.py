@@ -181,6 +181,13 @@ def footprint_report(fp: Any, detail: Any, explain: bool = False) -> RenderableT
         f"= {detail.energy_j / 3.6e6:.4g} kWh x PUE {fp.pue.value:g} x "
         f"{e.intensity_g_per_kwh:.4g} gCO2e/kWh ({fp.location.name})\n"
     )
+    emb = fp.embodied
+    text.append("embodied emissions ", style="bold")
+    text.append(
+        f"{mass(emb.kg)} (range {mass(emb.low_kg)} - {mass(emb.high_kg)}), reported apart: "
+        f"manufacturing amortised over the run; server share {emb.host_share:.3g} "
+        f"({emb.host_share_basis})\n"
+    )
     for warning in e.warnings:
         text.append(f"! {warning}\n", style="yellow")
     if fp.intensity.warning and fp.intensity.warning not in e.warnings:
@@ -201,6 +208,9 @@ def footprint_report(fp: Any, detail: Any, explain: bool = False) -> RenderableT
         text.append(f"  facility energy: {e.energy_kwh:.4g} kWh\n")
         for c in detail.components:
             text.append(f"  {c.name}: {c.quality}; {c.basis}\n")
+        for part in emb.parts:
+            for source in part.sources:
+                text.append(f"  embodied: {source}\n")
     return text
 
 
