@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from wattprint.errors import ConfigError
 
@@ -73,15 +73,6 @@ class Settings(BaseModel):
     )
     intensity_file: Path | None = Field(
         None, description="CSV time series of grid carbon intensity (timestamp, gCO2e/kWh)."
-    )
-    electricitymaps_token: SecretStr | None = Field(
-        None, exclude=True, description="Electricity Maps API token, for live intensity."
-    )
-    watttime_username: str | None = Field(
-        None, exclude=True, description="WattTime user name, for live (marginal) intensity."
-    )
-    watttime_password: SecretStr | None = Field(
-        None, exclude=True, description="WattTime password."
     )
     sources: tuple[Literal["rapl", "nvml", "cpu-model", "ram-model"], ...] = Field(
         ("rapl", "nvml", "cpu-model", "ram-model"),
