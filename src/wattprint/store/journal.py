@@ -59,13 +59,13 @@ class JournalWriter:
         path.parent.mkdir(parents=True, exist_ok=True)
         self._fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
 
-    def append(self, kind: str, **fields: Any) -> int:
-        """Queue one record; returns its sequence number."""
+    def append(self, kind: str, **fields: Any) -> dict[str, Any]:
+        """Queue one record; returns it, with its ``kind`` and sequence number."""
         with self._lock:
-            seq = self._seq
+            record = {"kind": kind, "seq": self._seq, **fields}
             self._seq += 1
-            self._pending.append({"kind": kind, "seq": seq, **fields})
-            return seq
+            self._pending.append(record)
+            return record
 
     def flush(self, sync: bool = False) -> None:
         """Write queued records. On failure they stay queued and the error propagates.

@@ -33,6 +33,7 @@ from wattprint.store.journal import JournalWriter, journal_path
 from wattprint.tracking import context
 from wattprint.tracking.results import Measurement, RunResult, SourceEvent
 from wattprint.tracking.sampler import Sampler
+from wattprint.tracking.sinks import Sink
 
 if TYPE_CHECKING:
     from wattprint.meters.process_tree import ProcessTree
@@ -73,6 +74,7 @@ class Tracker:
         statuses: Sequence[SourceStatus] = (),
         root_pid: int | None = None,
         command: str | None = None,
+        sinks: Sequence[Sink] = (),
         **overrides: Any,
     ) -> None:
         overrides = {k: v for k, v in overrides.items() if v is not None}
@@ -92,6 +94,7 @@ class Tracker:
         self._windows: list[Measurement] = []
         self._events: list[SourceEvent] = []
         self._journal: JournalWriter | None = None
+        self._sinks: list[Sink] = list(sinks)
         self._journal_failing = False
         self._sampler: Sampler | None = None
         self._last_sample: dict[str, tuple[float, float]] = {}
@@ -166,6 +169,8 @@ class Tracker:
                 exit_code=exit_code,
             )
             self._final_flush()
+            for sink in self._sinks:
+                _quietly(sink.close)
             if self._injected_meters is None:  # meters passed in belong to the caller
                 for source in self._sources:
                     _quietly(source.meter.close)
@@ -402,8 +407,24 @@ class Tracker:
             return JournalWriter(fallback)
 
     def _write(self, kind: str, **fields: Any) -> None:
-        if self._journal is not None:
-            self._journal.append(kind, **fields)
+        if self._journal is None:
+            return
+        record = self._journal.append(kind, **fields)
+        for sink in list(self._sinks):
+            try:
+                sink.record(record)
+            except Exception as exc:
+                self._drop_sink(sink, exc)
+
+    def _drop_sink(self, sink: Sink, exc: BaseException) -> None:
+        self._sinks.remove(sink)
+        name = type(sink).__name__
+        message = f"sink {name} dropped ({type(exc).__name__}: {exc})"
+        log.warning("wattprint: %s", message)
+        event = SourceEvent(time.time(), name, message)
+        self._events.append(event)
+        self._write("event", t=event.time, source=name, message=message)
+        _quietly(sink.close)
 
     def _flush(self, sync: bool) -> None:
         journal = self._journal
