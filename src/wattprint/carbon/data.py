@@ -10,11 +10,10 @@ returns an empty table when the file is missing.
 
 from __future__ import annotations
 
-import csv
 import functools
-import io
 from dataclasses import dataclass
-from importlib import resources
+
+from wattprint.datafiles import float_or_none, int_or_none, read_csv
 
 COUNTRY_FILE = "carbon_intensity_country.csv"
 COUNTRY_HISTORY_FILE = "carbon_intensity_country_history.csv"
@@ -28,27 +27,6 @@ ZONES_FILE = "odbl/carbon_intensity_zones_electricitymaps.csv"
 
 WORLD_ENTITY = "World"
 """OWID's entity name for the world aggregate in ``carbon_intensity_aggregates.csv``."""
-
-
-def _data_text(relpath: str) -> str:
-    node = resources.files("wattprint").joinpath("data")
-    for part in relpath.split("/"):
-        node = node.joinpath(part)
-    return node.read_text(encoding="utf-8")
-
-
-def _read_csv(relpath: str) -> list[dict[str, str]]:
-    return list(csv.DictReader(io.StringIO(_data_text(relpath))))
-
-
-def _float_or_none(text: str) -> float | None:
-    text = text.strip()
-    return float(text) if text else None
-
-
-def _int_or_none(text: str) -> int | None:
-    text = text.strip()
-    return int(float(text)) if text else None
 
 
 @dataclass(frozen=True)
@@ -184,7 +162,7 @@ def country_rows() -> tuple[CountryRow, ...]:
             source_url=r["source_url"],
             license=r["license"],
         )
-        for r in _read_csv(COUNTRY_FILE)
+        for r in read_csv(COUNTRY_FILE)
     )
 
 
@@ -192,7 +170,7 @@ def country_rows() -> tuple[CountryRow, ...]:
 def country_history() -> dict[str, dict[int, float]]:
     """``carbon_intensity_country_history.csv`` as ``{iso2: {year: g/kWh}}``."""
     table: dict[str, dict[int, float]] = {}
-    for r in _read_csv(COUNTRY_HISTORY_FILE):
+    for r in read_csv(COUNTRY_HISTORY_FILE):
         table.setdefault(r["iso2"], {})[int(r["year"])] = float(
             r["carbon_intensity_gco2eq_per_kwh"]
         )
@@ -212,7 +190,7 @@ def aggregate_rows() -> tuple[AggregateRow, ...]:
             source_url=r["source_url"],
             license=r["license"],
         )
-        for r in _read_csv(AGGREGATES_FILE)
+        for r in read_csv(AGGREGATES_FILE)
     )
 
 
@@ -233,7 +211,7 @@ def region_rows() -> tuple[RegionRow, ...]:
             source_url=r["source_url"],
             license=r["license"],
         )
-        for r in _read_csv(REGION_FILE)
+        for r in read_csv(REGION_FILE)
     )
 
 
@@ -248,12 +226,12 @@ def cloud_rows() -> tuple[CloudRow, ...]:
             city=r["city"],
             country_iso2=r["country_iso2"],
             subdivision_iso=r["subdivision_iso"],
-            g_per_kwh=_float_or_none(r["grid_intensity_gco2eq_per_kwh"]),
-            year=_int_or_none(r["intensity_year"]),
+            g_per_kwh=float_or_none(r["grid_intensity_gco2eq_per_kwh"]),
+            year=int_or_none(r["intensity_year"]),
             basis=r["intensity_basis"],
-            pue=_float_or_none(r["pue"]),
+            pue=float_or_none(r["pue"]),
             pue_scope=r["pue_scope"],
-            pue_year=_int_or_none(r["pue_year"]),
+            pue_year=int_or_none(r["pue_year"]),
             pue_source=r["pue_source"],
             preferred=r["preferred"].strip().lower() == "true",
             source=r["source"],
@@ -261,7 +239,7 @@ def cloud_rows() -> tuple[CloudRow, ...]:
             license=r["license"],
             notes=r["notes"],
         )
-        for r in _read_csv(CLOUD_FILE)
+        for r in read_csv(CLOUD_FILE)
     )
 
 
@@ -269,7 +247,7 @@ def cloud_rows() -> tuple[CloudRow, ...]:
 def gcp_history() -> dict[str, dict[int, GcpHistoryRow]]:
     """``gcp_region_carbon_history.csv`` as ``{region_id: {year: row}}``."""
     table: dict[str, dict[int, GcpHistoryRow]] = {}
-    for r in _read_csv(GCP_HISTORY_FILE):
+    for r in read_csv(GCP_HISTORY_FILE):
         row = GcpHistoryRow(
             region_id=r["region_id"],
             location=r["location"],
@@ -289,13 +267,13 @@ def pue_rows() -> tuple[PueRow, ...]:
             scope=r["scope"],
             entity=r["entity"],
             pue=float(r["pue"]),
-            year=_int_or_none(r["year"]),
+            year=int_or_none(r["year"]),
             source_name=r["source_name"],
             source_url=r["source_url"],
             provider_default=r["use_as_provider_default"].strip().lower() == "yes",
             notes=r["notes"],
         )
-        for r in _read_csv(PUE_FILE)
+        for r in read_csv(PUE_FILE)
     )
 
 
@@ -313,7 +291,7 @@ def equivalence_rows() -> dict[str, EquivalenceRow]:
             license=r["license"],
             notes=r["notes"],
         )
-        for r in _read_csv(EQUIVALENCES_FILE)
+        for r in read_csv(EQUIVALENCES_FILE)
     }
 
 
@@ -321,7 +299,7 @@ def equivalence_rows() -> dict[str, EquivalenceRow]:
 def zone_rows() -> tuple[ZoneRow, ...]:
     """Electricity Maps yearly zone averages (ODbL-1.0); empty when the file is not shipped."""
     try:
-        raw = _read_csv(ZONES_FILE)
+        raw = read_csv(ZONES_FILE)
     except (FileNotFoundError, OSError):
         return ()
     return tuple(

@@ -14,14 +14,12 @@ operational ones.
 
 from __future__ import annotations
 
-import csv
 import functools
-import io
 from collections.abc import Sequence
 from dataclasses import dataclass
-from importlib import resources
 from typing import Literal
 
+from wattprint.datafiles import read_csv
 from wattprint.errors import ConfigError
 
 EMBODIED_FILE = "embodied.csv"
@@ -74,7 +72,6 @@ class EmbodiedFactor:
 @functools.cache
 def embodied_factors() -> dict[str, EmbodiedFactor]:
     """``embodied.csv`` indexed by ``id`` (parsed once, on first use)."""
-    text = resources.files("wattprint").joinpath("data", EMBODIED_FILE).read_text("utf-8")
     return {
         row["id"]: EmbodiedFactor(
             id=row["id"],
@@ -89,7 +86,7 @@ def embodied_factors() -> dict[str, EmbodiedFactor]:
             license=row["license"],
             notes=row["notes"],
         )
-        for row in csv.DictReader(io.StringIO(text))
+        for row in read_csv(EMBODIED_FILE)
     }
 
 

@@ -11,30 +11,13 @@ import csv
 import functools
 import io
 from dataclasses import dataclass
-from importlib import resources
 from typing import NamedTuple
+
+from wattprint.datafiles import data_text, float_or_none, int_or_none, read_csv
 
 CPU_TDP_FILE = "cpu_tdp.csv"
 POWER_COEFFICIENTS_FILE = "power_coefficients.csv"
 GPU_SPECS_FILE = "gpu_specs.csv"
-
-
-def _data_text(filename: str) -> str:
-    return resources.files("wattprint").joinpath("data", filename).read_text(encoding="utf-8")
-
-
-def _read_csv(filename: str) -> list[dict[str, str]]:
-    return list(csv.DictReader(io.StringIO(_data_text(filename))))
-
-
-def _float_or_none(text: str) -> float | None:
-    text = text.strip()
-    return float(text) if text else None
-
-
-def _int_or_none(text: str) -> int | None:
-    text = text.strip()
-    return int(float(text)) if text else None
 
 
 class CpuTdpRow(NamedTuple):
@@ -89,7 +72,7 @@ def _parse_by_source(text: str) -> tuple[tuple[str, float], ...]:
 @functools.cache
 def cpu_tdp_rows() -> tuple[CpuTdpRow, ...]:
     """All rows of ``cpu_tdp.csv`` (parsed once)."""
-    rows = csv.reader(io.StringIO(_data_text(CPU_TDP_FILE)))
+    rows = csv.reader(io.StringIO(data_text(CPU_TDP_FILE)))
     header = next(rows)
     col = {name: i for i, name in enumerate(header)}
     model, key, vendor, tdp, cores, threads, sources, by_source, conflict = (
@@ -111,9 +94,9 @@ def cpu_tdp_rows() -> tuple[CpuTdpRow, ...]:
             r[model],
             r[key],
             r[vendor],
-            _float_or_none(r[tdp]),
-            _int_or_none(r[cores]),
-            _int_or_none(r[threads]),
+            float_or_none(r[tdp]),
+            int_or_none(r[cores]),
+            int_or_none(r[threads]),
             r[sources],
             r[by_source],
             r[conflict].strip().lower() == "true",
@@ -145,7 +128,7 @@ def power_coefficients() -> dict[str, Coefficient]:
             license=row["license"],
             notes=row["notes"],
         )
-        for row in _read_csv(POWER_COEFFICIENTS_FILE)
+        for row in read_csv(POWER_COEFFICIENTS_FILE)
     }
 
 
@@ -161,4 +144,4 @@ def coefficient(coefficient_id: str) -> Coefficient:
 @functools.cache
 def gpu_specs() -> tuple[dict[str, str], ...]:
     """Rows of ``gpu_specs.csv`` as read (strings; empty cells are empty strings)."""
-    return tuple(_read_csv(GPU_SPECS_FILE))
+    return tuple(read_csv(GPU_SPECS_FILE))
