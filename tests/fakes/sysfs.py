@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 
@@ -28,7 +29,15 @@ class FakePowercap:
         return self.root / zone if len(parts) == 2 else self.root / ":".join(parts[:2]) / zone
 
     def advance(self, zone: str, joules: float) -> None:
-        """Add ``joules`` to a zone's counter, wrapping at ``max_energy_range_uj``."""
+        """Add ``joules`` to a zone's counter, wrapping at ``max_energy_range_uj``.
+
+        The file is rewritten in place with one fixed-width ``pwrite`` (no truncation),
+        so a meter reading it from another thread never sees it empty or half-written.
+        """
         f = self.zone_path(zone) / "energy_uj"
         value = (int(f.read_text()) + round(joules * 1e6)) % (self.max_range_uj + 1)
-        f.write_text(f"{value}\n")
+        fd = os.open(f, os.O_WRONLY)
+        try:
+            os.pwrite(fd, f"{value:020d}\n".encode(), 0)
+        finally:
+            os.close(fd)

@@ -31,6 +31,7 @@ from wattprint.errors import WattprintError
 from wattprint.meters.base import Component, Meter, SourceStatus
 from wattprint.store.journal import JournalWriter, journal_path
 from wattprint.tracking import context
+from wattprint.tracking.distributed import RankInfo, detect_rank, rank_gpus, single_process
 from wattprint.tracking.results import Measurement, RunResult, SourceEvent
 from wattprint.tracking.sampler import Sampler
 from wattprint.tracking.sinks import Sink
@@ -75,6 +76,8 @@ class Tracker:
         root_pid: int | None = None,
         command: str | None = None,
         sinks: Sequence[Sink] = (),
+        rank: RankInfo | None = None,  # default: detected from torchrun's / SLURM's variables
+        device: int | str | None = None,  # the rank's GPU among the visible ones, or "all"
         **overrides: Any,
     ) -> None:
         overrides = {k: v for k, v in overrides.items() if v is not None}
@@ -83,7 +86,18 @@ class Tracker:
         self.settings = settings if settings is not None else load_settings(**overrides)
         self._injected_meters = tuple(meters) if meters is not None else None
         self.statuses: tuple[SourceStatus, ...] = tuple(statuses)
+        self._explicit_root = root_pid is not None
         self._root_pid = root_pid if root_pid is not None else os.getpid()
+        self._tree_root_reason = "the tracked process" if root_pid is None else "given root_pid"
+        if device is not None:
+            try:
+                rank_gpus(single_process("check"), device, {})
+            except (ValueError, TypeError) as exc:
+                raise WattprintError(str(exc)) from None
+        self._device = device
+        self.rank: RankInfo = rank if rank is not None else single_process()
+        self._rank_given = rank is not None
+        self._gpus_selected = False
         self._command = command
         self._lock = threading.RLock()
         self._sources: list[_Source] = []
@@ -112,6 +126,8 @@ class Tracker:
         with self._lock:
             if self._start is not None:
                 return self
+            if not self._rank_given:
+                self.rank = _detect_rank()
             meters = self._open_meters()
             self._sources = [_Source(m) for m in meters]
             self._components = {c.name: c for m in meters for c in m.components}
@@ -133,6 +149,9 @@ class Tracker:
                 settings=self.settings.model_dump(mode="json"),
                 components=[_component_record(c) for c in self._components.values()],
                 version=__version__,
+                tree_root_pid=self._tree.root_pid if self._tree is not None else None,
+                tree_root=self._tree_root_reason,
+                **self.rank.record_fields(),
             )
             self._start = _Mark(started_at, self._read(), None)
             self._write_attribution("start")
@@ -205,7 +224,13 @@ class Tracker:
 
         @functools.wraps(func)
         def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
-            with Tracker(self.settings, meters=self._injected_meters, statuses=self.statuses):
+            with Tracker(
+                self.settings,
+                meters=self._injected_meters,
+                statuses=self.statuses,
+                rank=self.rank if self._rank_given else None,
+                device=self._device,
+            ):
                 return func(*args, **kwargs)
 
         return wrapper
@@ -267,13 +292,18 @@ class Tracker:
         self._write("metric", t=time.time(), step=step, values=numbers)
 
     @property
+    def running(self) -> bool:
+        """Started and not yet stopped."""
+        return self._start is not None and self.result is None
+
+    @property
     def components(self) -> tuple[Component, ...]:
         """Every component measured, charged to the run or not."""
         return tuple(self._components.values())
 
     # ------------------------------------------------------------------ internals
     def _require_running(self) -> None:
-        if self._start is None or self.result is not None:
+        if not self.running:
             raise WattprintError("the tracker is not running; call start() or use `with`")
 
     def _open_meters(self) -> list[Meter]:
@@ -281,9 +311,23 @@ class Tracker:
             return list(self._injected_meters)
         from wattprint.meters.discovery import open_meters
         from wattprint.meters.process_tree import ProcessTree
+        from wattprint.tracking.distributed import host_tree_root
 
+        rank = self.rank
+        if rank.distributed and rank.measures_host and not self._explicit_root:
+            # The elected rank measures the node's CPU and RAM for all its local ranks.
+            root = host_tree_root(rank)
+            self._root_pid, self._tree_root_reason = root.pid, root.reason
         self._tree = ProcessTree(self._root_pid)
-        meters, statuses = open_meters(self.settings, self._tree)
+        try:
+            gpus = rank_gpus(rank, self._device)
+        except ValueError as exc:  # validated in __init__; never break the run
+            log.warning("wattprint: %s; measuring every visible GPU", exc)
+            gpus = os.environ.get("CUDA_VISIBLE_DEVICES")
+        self._gpus_selected = rank.distributed or self._device is not None
+        meters, statuses = open_meters(
+            self.settings, self._tree, host=rank.measures_host, gpus=gpus
+        )
         self.statuses = tuple(statuses)
         return list(meters)
 
@@ -368,7 +412,11 @@ class Tracker:
     # on it, or when CUDA_VISIBLE_DEVICES names the GPUs (a scheduler's allocation).
     def _initial_charge(self) -> frozenset[str]:
         names = set(self._components)
-        if self.settings.attribution == "machine" or os.environ.get("CUDA_VISIBLE_DEVICES"):
+        if (
+            self.settings.attribution == "machine"
+            or os.environ.get("CUDA_VISIBLE_DEVICES")
+            or self._gpus_selected  # the rank's own GPU, or the one the caller named
+        ):
             return frozenset(names)
         return frozenset(n for n in names if self._components[n].kind != "gpu")
 
@@ -457,6 +505,14 @@ class Tracker:
             except OSError as exc:
                 log.error("wattprint: could not save the run's last records: %s", exc)
         _quietly(journal.close)
+
+
+def _detect_rank() -> RankInfo:
+    try:
+        return detect_rank()
+    except Exception as exc:  # detection must never break the run
+        log.warning("wattprint: rank detection failed (%s); measuring a single process", exc)
+        return single_process()
 
 
 def _fallback_dir() -> Path:

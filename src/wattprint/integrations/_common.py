@@ -1,0 +1,241 @@
+"""What every training integration shares: the run's lifecycle, window edges that
+synchronise the GPU, metric conversion and the guard that keeps wattprint's own
+failures out of the user's training.
+
+Window names (the same in every framework):
+
+* ``train`` — one whole training call (``fit`` / ``train``); the run's phase window.
+* ``epoch`` — one training epoch, including the validation that runs at its end;
+  parent ``train``.
+* ``eval`` — one validation / evaluation pass; parent ``epoch`` when it runs inside
+  training.
+* ``step`` — one training step (optimizer step / batch), opt-in; parent ``epoch``.
+"""
+
+from __future__ import annotations
+
+import atexit
+import logging
+import sys
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from types import TracebackType
+from typing import TYPE_CHECKING, Any
+
+from wattprint.errors import WattprintError
+
+if TYPE_CHECKING:
+    from wattprint.tracking.tracker import Tracker
+
+log = logging.getLogger("wattprint")
+
+TRAIN = "train"
+EPOCH = "epoch"
+EVAL = "eval"
+STEP = "step"
+
+
+def synchronize_device() -> None:
+    """Wait for queued GPU work, so that a window edge is where the work really ended.
+
+    Only when CUDA is in use in this process: torch already imported (never imported
+    here), a CUDA device present and a CUDA context initialised. On a CPU run nothing
+    is called, and a CPU training on a GPU machine does not create a CUDA context.
+    """
+    torch = sys.modules.get("torch")
+    if torch is None:
+        return
+    cuda = torch.cuda
+    if cuda.is_available() and cuda.is_initialized():
+        cuda.synchronize()
+
+
+def as_number(value: object) -> float | None:
+    """``value`` as a float when it is one number (int, float, NumPy or 0-d tensor),
+    else ``None``; booleans and strings are not metrics."""
+    if isinstance(value, bool | str | bytes) or value is None:
+        return None
+    detach = getattr(value, "detach", None)  # a loss tensor still attached to its graph
+    try:
+        if callable(detach):
+            value = detach()
+        return float(value)  # type: ignore[arg-type]  # tensors and NumPy scalars convert
+    except (TypeError, ValueError, RuntimeError):
+        return None
+
+
+def numeric_metrics(
+    values: Mapping[str, object], skip: frozenset[str] = frozenset()
+) -> dict[str, float]:
+    """The entries of ``values`` that are single numbers, minus the names in ``skip``."""
+    out: dict[str, float] = {}
+    for name, value in values.items():
+        number = as_number(value)
+        if number is not None and name not in skip:
+            out[str(name)] = number
+    return out
+
+
+def describe(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {exc}"
+
+
+class RunRecorder:
+    """Drives a tracker from a framework's hooks.
+
+    With ``tracker`` given, that tracker is used (started here if it was not yet, and
+    then stopped here at the end of training); otherwise a fresh one is made from
+    ``options`` (``wattprint.track`` arguments: ``project``, ``run``, ``meters``, …)
+    for each training call. Options are validated when the recorder is made, so a bad
+    option is one clear error at construction, never in the middle of training.
+    """
+
+    def __init__(self, framework: str, tracker: Tracker | None, options: Mapping[str, Any]) -> None:
+        if tracker is not None and options:
+            names = ", ".join(sorted(options))
+            raise WattprintError(
+                f"pass either tracker= or tracker options ({names}), not both: "
+                "options configure the tracker the callback creates"
+            )
+        self.framework = framework
+        self._given = tracker
+        self._options = dict(options)
+        self._next: Tracker | None = self._new_tracker() if tracker is None else None
+        self.tracker: Tracker | None = None  # the tracker of the current or last training
+        self._owned = False
+        self._open: list[str] = []
+        self._warned = False
+
+    # ----------------------------------------------------------------- lifecycle
+    def begin_run(self) -> None:
+        """Training begins: start (or adopt) the tracker and open ``train``."""
+        if self.tracker is not None and self._open:
+            self.end_run("failed", "a new training began before the previous one ended")
+        if self._given is not None:
+            tracker = self._given
+            if tracker.result is not None:
+                raise WattprintError(
+                    f"the tracker given (run {tracker.run_name!r}) was already stopped; "
+                    "pass a new Tracker, or none to let the callback make one per training"
+                )
+            self._owned = not tracker.running
+        else:
+            tracker = self._next if self._next is not None else self._new_tracker()
+            self._next = None
+            self._owned = True
+        self.tracker = tracker
+        if self._owned:
+            tracker.start()
+            atexit.register(self._at_exit)
+        self.begin(TRAIN)
+
+    def end_run(self, status: str = "finished", error: str | None = None) -> None:
+        """Training ended (or failed): close the windows opened here, stop an owned tracker."""
+        tracker = self.tracker
+        if tracker is None:
+            return
+        if self._open and tracker.running:
+            synchronize_device()
+            for name in reversed(self._open):
+                tracker.end_window(name)
+        self._open.clear()
+        if self._owned and tracker.result is None:
+            self._owned = False
+            atexit.unregister(self._at_exit)
+            tracker.stop(status, error=error)
+
+    def fail(self, exc: BaseException) -> None:
+        """The framework reports that training raised ``exc``: the run is ``failed``."""
+        self.end_run("failed", describe(exc))
+
+    def _at_exit(self) -> None:
+        """The interpreter exits while training never reached its end: failed."""
+        last = getattr(sys, "last_value", None)
+        error = describe(last) if last is not None else "training never reached its end"
+        with self.guard("exit"):
+            self.end_run("failed", error)
+
+    def _new_tracker(self) -> Tracker:
+        from wattprint.tracking.api import track
+
+        return track(**self._options)
+
+    # ------------------------------------------------------------------- windows
+    @property
+    def running(self) -> bool:
+        return self.tracker is not None and self.tracker.running
+
+    def is_open(self, name: str) -> bool:
+        return name in self._open
+
+    def begin(self, name: str) -> None:
+        """Open window ``name`` unless it is open already or no run is going on."""
+        tracker = self.tracker
+        if tracker is None or name in self._open or not tracker.running:
+            return
+        synchronize_device()
+        tracker.begin_window(name)
+        self._open.append(name)
+
+    def end(self, name: str) -> None:
+        """Close window ``name`` if it was opened here and is still open."""
+        tracker = self.tracker
+        if tracker is None or name not in self._open:
+            return
+        self._open.remove(name)
+        if tracker.running:
+            synchronize_device()
+            tracker.end_window(name)
+
+    def log(self, step: int | None, values: Mapping[str, object]) -> None:
+        """Log the numeric entries of ``values`` at ``step`` (others are skipped)."""
+        numbers = numeric_metrics(values)
+        if numbers and self.running:
+            assert self.tracker is not None
+            self.tracker.log(step=step, **numbers)
+
+    # --------------------------------------------------------------------- guard
+    @contextmanager
+    def guard(self, hook: str) -> Iterator[None]:
+        """Run a hook's body; wattprint's own failure is logged once and swallowed."""
+        try:
+            yield
+        except Exception as exc:
+            if not self._warned:
+                self._warned = True
+                log.warning(
+                    "wattprint: %s callback failed in %s (%s); training goes on, "
+                    "its energy record may be incomplete",
+                    self.framework,
+                    hook,
+                    describe(exc),
+                )
+            else:
+                log.debug("wattprint: %s callback failed in %s: %s", self.framework, hook, exc)
+
+
+class RunScope:
+    """Mixin: ``with callback: trainer.train()`` marks the run ``failed`` when training
+    raises, for frameworks that do not report exceptions to callbacks."""
+
+    _recorder: RunRecorder
+
+    @property
+    def tracker(self) -> Tracker | None:
+        """The tracker of the current (or last) training; ``None`` before the first."""
+        return self._recorder.tracker
+
+    def __enter__(self) -> Any:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        with self._recorder.guard("__exit__"):
+            if exc is not None:
+                self._recorder.fail(exc)
+            else:
+                self._recorder.end_run()
