@@ -563,6 +563,121 @@ def _quickstart_path() -> Path:
     raise WattprintError("examples/quickstart.py not found next to the wattprint package")
 
 
+# ------------------------------------------------------ distributed: merge, group
+@app.command()
+def merge(
+    sources: Annotated[
+        list[Path],
+        typer.Argument(
+            metavar="SRC_DIR_OR_DB...",
+            help="Other data folders (or their journal/ folders, or their wattprint.db).",
+        ),
+    ],
+    data_dir: DirOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Merge the runs of other data folders (e.g. one per node of a distributed run)
+    into this store, by ingesting their run journals. Merging twice changes nothing."""
+    with _errors():
+        store = _store(_settings(data_dir))
+        merged: list[dict[str, Any]] = []
+        for source in sources:
+            folder = _journal_folder(source)
+            merged.append({"source": str(source), "journals": str(folder)})
+            merged[-1]["records"] = store.merge(folder)
+        if as_json:
+            _print_json({"merged": merged})
+        else:
+            for m in merged:
+                out.print(f"{m['source']}: {m['records']} new records", highlight=False)
+
+
+def _journal_folder(source: Path) -> Path:
+    """The journal folder of ``source``: a data folder, a journal folder, or a store file
+    whose data folder holds a ``journal/`` folder."""
+    if not source.exists():
+        raise WattprintError(f"cannot merge {source}: no such file or folder")
+    base = source.parent if source.is_file() else source
+    if (base / "journal").is_dir():
+        return base / "journal"
+    if base.is_dir() and any(base.glob("*.jsonl")):
+        return base
+    raise WattprintError(
+        f"cannot merge {source}: expected a wattprint data folder (with journal/), a "
+        "journal folder (*.jsonl) or a wattprint.db next to a journal/ folder"
+    )
+
+
+@app.command()
+def group(
+    group_ref: Annotated[
+        str, typer.Argument(metavar="GROUP", help="Group id, id prefix, or a run of the group.")
+    ],
+    data_dir: DirOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Show a distributed run group (torchrun, SLURM): energy per rank, per node and in
+    total, each node's CPU and RAM counted once."""
+    with _errors():
+        store = _store(_settings(data_dir))
+        detail = store.get_group(group_ref)
+        if as_json:
+            _print_json({"group": detail})
+        else:
+            for table in _group_tables(detail):
+                out.print(table)
+            for warning in detail.warnings:
+                err.print(f"[yellow]warning:[/] {warning}", highlight=False)
+
+
+def _group_tables(detail: Any) -> list[Any]:
+    from rich.table import Table
+
+    def kwh(joules: float) -> str:
+        return f"{joules / 3.6e6:.6f}"
+
+    ranks = Table(title=f"group {detail.group} ({detail.launcher or '?'}, {detail.status})")
+    for column in ("rank", "local", "node", "status", "run", "kWh", "CPU+RAM", "quality"):
+        ranks.add_column(column, justify="right" if column in ("rank", "local", "kWh") else "left")
+    for r in detail.ranks:
+        host = any(c.kind in ("cpu", "ram") for c in r.components)
+        ranks.add_row(
+            str(r.rank),
+            str(r.local_rank),
+            r.node or r.host or "",
+            r.status,
+            r.run_id[:12],
+            kwh(r.energy_j),
+            "measured here" if host else "-",
+            r.quality,
+        )
+    nodes = Table(title="per node")
+    for column in ("node", "ranks", "CPU/RAM by rank", "kWh", "by kind (kWh)", "quality"):
+        nodes.add_column(column)
+    for n in detail.nodes:
+        kinds = ", ".join(f"{k} {kwh(v)}" for k, v in n.energy.by_kind_j.items())
+        nodes.add_row(
+            n.node,
+            ",".join(map(str, n.ranks)),
+            "-" if n.host_rank is None else str(n.host_rank),
+            kwh(n.energy.energy_j),
+            kinds,
+            n.energy.quality,
+        )
+    t = detail.total
+    total = Table(title="total")
+    for column in ("kWh", "low-high kWh", "measured kWh", "estimated kWh", "duration s"):
+        total.add_column(column, justify="right")
+    total.add_row(
+        kwh(t.energy_j),
+        f"{kwh(t.energy_low_j)}-{kwh(t.energy_high_j)}",
+        kwh(t.measured_j),
+        kwh(t.estimated_j),
+        f"{detail.duration_s:.1f}",
+    )
+    return [ranks, nodes, total]
+
+
 def main() -> None:
     """Console-script entry point."""
     app()

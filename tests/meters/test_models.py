@@ -6,6 +6,7 @@ import os
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import psutil
 import pytest
@@ -67,30 +68,46 @@ def test_process_tree_keeps_cpu_time_of_exited_children() -> None:
     assert child.pid not in tree.pids()
 
 
-def test_descendants_found_late_are_counted_from_their_start() -> None:
-    """Membership is rescanned every rescan_s; CPU times are cumulative, so a child
-    found at the next rescan brings all the CPU time it used before."""
-    clock = Clock()
-    tree = ProcessTree(rescan_min_s=1.0, rescan_max_s=30.0, clock=clock)
-    tree.pids()
-    for _ in range(6):  # an unchanged tree is rescanned less and less often: 2, 4, ... 30 s
-        clock.t += 30.0
-        tree.pids()
-    start = tree.cpu_seconds()
-    child = subprocess.Popen([sys.executable, "-c", BURN_CHILD.format(s=0.3) + "time.sleep(30)\n"])
+def test_descendants_found_late_are_counted_from_their_start(tmp_path: Path) -> None:
+    """Membership is rescanned after 1, 2, 4, ... 30 s while unchanged; CPU times are
+    cumulative, so a child found at the next rescan brings all the CPU time it used.
+    The tree is rooted at a dedicated parent, so no other process can change it."""
+    go = tmp_path / "go"
+    burner = BURN_CHILD.format(s=0.3) + "time.sleep(30)"
+    parent_code = (
+        "import pathlib, subprocess, sys, time\n"
+        f"go = pathlib.Path({str(go)!r})\n"
+        "while not go.exists(): time.sleep(0.01)\n"
+        f"subprocess.Popen([sys.executable, '-c', {burner!r}])\n"
+        "time.sleep(30)\n"
+    )
+    parent = subprocess.Popen([sys.executable, "-c", parent_code])
     try:
-        deadline = time.time() + 20
-        while sum(psutil.Process(child.pid).cpu_times()[:2]) < 0.28:  # 10 ms ticks
+        clock = Clock()
+        tree = ProcessTree(parent.pid, rescan_min_s=1.0, rescan_max_s=30.0, clock=clock)
+        tree.pids()
+        for _ in range(6):  # unchanged: rescanned after 2, 4, ... then every 30 s
+            clock.t += 30.0
+            assert tree.pids() == {parent.pid}
+        start = tree.cpu_seconds()
+        go.write_text("")
+        deadline = time.time() + 30
+        while True:
+            kids = psutil.Process(parent.pid).children()
+            if kids and sum(kids[0].cpu_times()[:2]) >= 0.28:  # 10 ms ticks
+                break
             assert time.time() < deadline
             time.sleep(0.02)
         clock.t += 29.0
-        assert child.pid not in tree.pids()  # not rescanned yet
+        assert tree.pids() == {parent.pid}  # not rescanned yet
         clock.t += 1.0
-        assert child.pid in tree.pids()
+        assert tree.pids() == {parent.pid, kids[0].pid}
         assert tree.cpu_seconds() - start >= 0.28
     finally:
-        child.kill()
-        child.wait()
+        for proc in psutil.Process(parent.pid).children():
+            proc.kill()
+        parent.kill()
+        parent.wait()
 
 
 def test_process_tree_counts_children_that_lived_between_two_calls() -> None:

@@ -296,9 +296,7 @@ def chip_threads(model_name: str) -> tuple[int | None, str]:
     median over its family for a generic name; ``None`` when the table cannot tell."""
     spec = cpu_power_spec(model_name)
     rows = tables.cpu_tdp_rows()
-    counts = sorted(
-        r.threads or r.cores or 0 for r in rows if r.cpu_model in set(spec.matched)
-    )
+    counts = sorted(r.threads or r.cores or 0 for r in rows if r.cpu_model in set(spec.matched))
     counts = [c for c in counts if c > 0]
     if not counts:
         return None, f"no thread count for {model_name!r} in cpu_tdp.csv"

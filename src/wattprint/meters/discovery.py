@@ -5,12 +5,22 @@ when RAPL yields CPU packages the CPU model is not opened, and when it yields DR
 zones the RAM model is not opened. A source that fails never raises: it becomes a
 ``SourceStatus(available=False, reason=...)`` that the run summary and
 ``wattprint hardware`` show.
+
+In a distributed run (see ``wattprint.tracking.distributed``) the tracker passes
+``host=False`` to every rank but one per node, so a node's CPU and RAM are measured
+once, and ``gpus`` to select the rank's own GPU.
+
+``WATTPRINT_RAPL_ROOT`` names another powercap folder than ``/sys/class/powercap``
+(a copy, a container's bind mount, or the fake trees of the tests, which launch
+tracked child processes that cannot be handed a meter).
 """
 
 from __future__ import annotations
 
 import logging
+import os
 from pathlib import Path
+from types import EllipsisType
 from typing import TYPE_CHECKING, Any
 
 from wattprint.errors import MeterError
@@ -26,6 +36,15 @@ log = logging.getLogger(__name__)
 DEFAULT_RAPL_ROOT = Path("/sys/class/powercap")
 NOT_NEEDED_CPU = "not needed: RAPL measures the CPU"
 NOT_NEEDED_RAM = "not needed: RAPL measures the DRAM"
+RAPL_ROOT_ENV = "WATTPRINT_RAPL_ROOT"
+HOST_SOURCES = ("rapl", "cpu-model", "ram-model")
+NOT_ELECTED = "not measured by this rank: local rank 0 measures this node's CPU and RAM"
+
+
+def rapl_root_from_env() -> Path:
+    """``$WATTPRINT_RAPL_ROOT`` if set, else ``/sys/class/powercap``."""
+    raw = os.environ.get(RAPL_ROOT_ENV, "").strip()
+    return Path(raw) if raw else DEFAULT_RAPL_ROOT
 
 
 def _rapl_status(meter: Any) -> SourceStatus:
@@ -58,22 +77,33 @@ def open_meters(
     settings: Settings,
     tree: ProcessTree,
     *,
-    rapl_root: Path = DEFAULT_RAPL_ROOT,
+    rapl_root: Path | None = None,
     nvml: Any = None,
     cpu: CpuInfo | None = None,
+    host: bool = True,
+    gpus: str | EllipsisType | None = ...,
 ) -> tuple[list[Meter], list[SourceStatus]]:
     """Open every usable source among ``settings.sources``.
 
-    ``rapl_root`` and ``nvml`` (a module with NVML's functions; default ``pynvml``) are
-    injectable for tests; ``cpu`` defaults to ``detect_cpu()``.
+    ``rapl_root`` (default ``rapl_root_from_env()``) and ``nvml`` (a module with NVML's
+    functions; default ``pynvml``) are injectable for tests; ``cpu`` defaults to
+    ``detect_cpu()``. With ``host=False`` the host sources (RAPL, CPU and RAM models)
+    are not opened; their status says so. ``gpus`` selects the GPUs like
+    ``CUDA_VISIBLE_DEVICES`` does (default: that variable).
     """
     from wattprint.meters.rapl import RaplMeter
 
     meters: list[Meter] = []
     statuses: dict[str, SourceStatus] = {}
     cpu_measured = ram_measured = False
+    if rapl_root is None:
+        rapl_root = rapl_root_from_env()
+    if not host:
+        for source in settings.sources:
+            if source in HOST_SOURCES:
+                statuses[source] = SourceStatus(source, False, None, NOT_ELECTED)
 
-    if "rapl" in settings.sources:
+    if "rapl" in settings.sources and "rapl" not in statuses:
         try:
             rapl = RaplMeter(rapl_root)
         except MeterError as exc:
@@ -89,7 +119,7 @@ def open_meters(
         if source in statuses:
             continue
         if source == "nvml":
-            statuses[source] = _open_nvml(settings, nvml, meters)
+            statuses[source] = _open_nvml(settings, nvml, meters, gpus)
         elif source == "cpu-model":
             if cpu_measured:
                 statuses[source] = SourceStatus(source, False, None, NOT_NEEDED_CPU)
@@ -103,11 +133,13 @@ def open_meters(
     return meters, [statuses[s] for s in settings.sources if s in statuses]
 
 
-def _open_nvml(settings: Settings, nvml: Any, meters: list[Meter]) -> SourceStatus:
+def _open_nvml(
+    settings: Settings, nvml: Any, meters: list[Meter], gpus: str | EllipsisType | None = ...
+) -> SourceStatus:
     from wattprint.meters.nvml import NvmlMeter
 
     try:
-        meter = NvmlMeter(nvml=nvml, mode=settings.gpu_energy)
+        meter = NvmlMeter(nvml=nvml, mode=settings.gpu_energy, visible=gpus)
     except MeterError as exc:
         return SourceStatus("nvml", False, None, str(exc))
     except Exception as exc:  # a broken driver must not stop the run
@@ -165,7 +197,7 @@ def _open_ram_model(settings: Settings, tree: ProcessTree, meters: list[Meter]) 
 def probe_sources(
     settings: Settings,
     *,
-    rapl_root: Path = DEFAULT_RAPL_ROOT,
+    rapl_root: Path | None = None,
     nvml: Any = None,
     cpu: CpuInfo | None = None,
 ) -> list[SourceStatus]:

@@ -391,6 +391,7 @@ class _Batch:
                 last_seen_at=started_at,
                 totals={},
                 version=_opt_str(record.get("version")),
+                **_group_values(record),
             )
         )
         if components:
@@ -562,6 +563,20 @@ def _component_values(run_id: str, c: Any) -> dict[str, Any]:
         "basis": str(c.get("basis") or ""),
         "low_ratio": _num(c.get("low_ratio", 1.0)),
         "high_ratio": _num(c.get("high_ratio", 1.0)),
+    }
+
+
+def _group_values(record: dict[str, Any]) -> dict[str, Any]:
+    """The distributed-run fields of a ``run`` record (absent in older journals)."""
+    launcher = _opt_str(record.get("launcher"))
+    return {
+        "group_id": _opt_str(record.get("group")),
+        "rank": _opt_int(record.get("rank")),
+        "local_rank": _opt_int(record.get("local_rank")),
+        "world_size": _opt_int(record.get("world_size")),
+        "local_world_size": _opt_int(record.get("local_world_size")),
+        "node": _opt_str(record.get("node")),
+        "launcher": launcher[:16] if launcher is not None else None,
     }
 
 

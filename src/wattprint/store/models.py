@@ -26,7 +26,10 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-SCHEMA_VERSION: Final = 1
+SCHEMA_VERSION: Final = 2
+"""1: first release. 2: ``runs`` gains the distributed-run columns (``group_id``, ``rank``,
+``local_rank``, ``world_size``, ``local_world_size``, ``node``, ``launcher``); stores
+at version 1 are upgraded in place when opened (``ALTER TABLE … ADD COLUMN``)."""
 
 RunStatus = Literal["running", "finished", "failed", "interrupted"]
 RUN_STATUSES: Final[tuple[str, ...]] = ("running", "finished", "failed", "interrupted")
@@ -82,6 +85,7 @@ class Run(Base):
         Index("ix_runs_project_started_at", "project", "started_at"),
         Index("ix_runs_name_started_at", "name", "started_at"),
         Index("ix_runs_status", "status"),
+        Index("ix_runs_group_id_rank", "group_id", "rank"),
     )
 
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
@@ -102,6 +106,26 @@ class Run(Base):
     exit_code: Mapped[int | None] = mapped_column(Integer)
     totals: Mapped[dict[str, float]] = mapped_column(JSON, default=dict)
     version: Mapped[str | None] = mapped_column(String(64))
+    # Distributed runs (schema 2): all ranks of one job share group_id; NULL otherwise.
+    group_id: Mapped[str | None] = mapped_column(String(255))
+    rank: Mapped[int | None] = mapped_column(Integer)
+    local_rank: Mapped[int | None] = mapped_column(Integer)
+    world_size: Mapped[int | None] = mapped_column(Integer)
+    local_world_size: Mapped[int | None] = mapped_column(Integer)
+    node: Mapped[str | None] = mapped_column(String(255))
+    launcher: Mapped[str | None] = mapped_column(String(16))
+
+
+GROUP_COLUMNS: Final[tuple[tuple[str, str], ...]] = (
+    ("group_id", "VARCHAR(255)"),
+    ("rank", "INTEGER"),
+    ("local_rank", "INTEGER"),
+    ("world_size", "INTEGER"),
+    ("local_world_size", "INTEGER"),
+    ("node", "VARCHAR(255)"),
+    ("launcher", "VARCHAR(16)"),
+)
+"""Columns added by schema 2, with portable SQL types for ``ALTER TABLE``."""
 
 
 class ComponentRow(Base):

@@ -38,7 +38,8 @@ class RunSummary:
 
     ``ended_at`` is ``None`` while a run is running; ``duration_s`` then runs up to
     the last record ingested. ``quality`` is ``measured`` only when every component
-    was measured.
+    was measured. The group fields are set for one rank of a distributed run (``group``
+    shared by all its ranks, ``node`` the host or SLURM node) and ``None`` otherwise.
     """
 
     run_id: str
@@ -55,6 +56,11 @@ class RunSummary:
     energy_high_j: float
     quality: str
     components: tuple[ComponentTotal, ...] = ()
+    group: str | None = None
+    rank: int | None = None
+    local_rank: int | None = None
+    world_size: int | None = None
+    node: str | None = None
 
 
 @dataclass(frozen=True)
@@ -132,3 +138,54 @@ class ProjectSummary:
     created_at: float
     run_count: int
     last_started_at: float | None
+
+
+@dataclass(frozen=True)
+class EnergyBreakdown:
+    """Energy of several runs added up: total with bounds, by component kind (``cpu``,
+    ``gpu``, ``ram``, …) and by quality. ``quality`` is ``measured`` only when every
+    component behind it was measured."""
+
+    energy_j: float
+    energy_low_j: float
+    energy_high_j: float
+    measured_j: float
+    estimated_j: float
+    by_kind_j: Mapping[str, float]
+    quality: str
+
+
+@dataclass(frozen=True)
+class NodeTotal:
+    """One node of a run group: its ranks, its energy per component, and the rank that
+    measured its CPU and RAM (``host_rank``; ``None`` when no rank did)."""
+
+    node: str
+    ranks: tuple[int, ...]
+    host_rank: int | None
+    components_j: Mapping[str, float]
+    energy: EnergyBreakdown
+
+
+@dataclass(frozen=True)
+class GroupDetail:
+    """All ranks of one distributed run, per rank, per node and in total.
+
+    A node's CPU and RAM are counted once: only its elected rank reports them.
+    ``missing_ranks`` are ranks below ``world_size`` with no run in the store (a node
+    whose data folder was not merged); ``warnings`` say what may make the totals wrong.
+    """
+
+    group: str
+    project: str
+    launcher: str | None
+    world_size: int
+    status: str
+    started_at: float
+    ended_at: float | None
+    duration_s: float
+    ranks: tuple[RunSummary, ...]
+    nodes: tuple[NodeTotal, ...]
+    total: EnergyBreakdown
+    missing_ranks: tuple[int, ...] = ()
+    warnings: tuple[str, ...] = ()

@@ -16,7 +16,18 @@ from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection, Engine, create_engine, event, func, insert, inspect, select
+from sqlalchemy import (
+    Connection,
+    Engine,
+    create_engine,
+    event,
+    func,
+    insert,
+    inspect,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
 from sqlalchemy.orm import Session
@@ -25,6 +36,7 @@ from sqlalchemy.pool import StaticPool
 from wattprint.errors import NotFoundError, StoreError
 from wattprint.store import ingest
 from wattprint.store.models import (
+    GROUP_COLUMNS,
     RUN_STATUSES,
     SCHEMA_VERSION,
     Base,
@@ -39,8 +51,11 @@ from wattprint.store.models import (
 )
 from wattprint.store.records import (
     ComponentTotal,
+    EnergyBreakdown,
     EventRecord,
+    GroupDetail,
     MetricRecord,
+    NodeTotal,
     ProjectSummary,
     RunDetail,
     RunSummary,
@@ -130,6 +145,29 @@ class Store:
             raise StoreError(f"cannot sync {_safe_url(self.url)}: {exc}") from exc
         return count
 
+    def merge(self, journal_dir: Path) -> int:
+        """Ingest the journals of another data folder's journal folder (another node's
+        ``<dir>/journal``) into this store; returns the number of records ingested.
+
+        Idempotent, like ``sync``: journals are keyed by their file name (the run id) and
+        records by their sequence number, so merging the same folder twice, or a copy of
+        a journal already ingested, adds nothing; a journal that grew since is read from
+        where the last merge stopped.
+        """
+        if not journal_dir.is_dir():
+            raise StoreError(f"cannot merge {journal_dir}: not a folder of run journals")
+        count = 0
+        try:
+            progress = ingest.load_progress(self._engine)
+            for name, path, size in ingest.list_journals(journal_dir):
+                known = progress.get(name)
+                if known is not None and known.size == size:
+                    continue
+                count += ingest.ingest_journal(self._engine, path, known)
+        except SQLAlchemyError as exc:
+            raise StoreError(f"cannot merge into {_safe_url(self.url)}: {exc}") from exc
+        return count
+
     # ----------------------------------------------------------------- queries
     def list_runs(
         self,
@@ -137,8 +175,10 @@ class Store:
         status: str | None = None,
         limit: int = 50,
         offset: int = 0,
+        group: str | None = None,
     ) -> list[RunSummary]:
-        """Runs, newest first, optionally of one project and/or one status."""
+        """Runs, newest first, optionally of one project, one status and/or one group
+        (the ranks of a distributed run, then by rank)."""
         if status is not None and status not in RUN_STATUSES:
             raise ValueError(f"status={status!r}: accepted: {', '.join(RUN_STATUSES)}")
         if limit < 0 or offset < 0:
@@ -148,6 +188,8 @@ class Store:
             query = query.where(Run.project == project)
         if status is not None:
             query = query.where(Run.status == status)
+        if group is not None:
+            query = query.where(Run.group_id == group)
         query = query.limit(limit).offset(offset)
         with self._session() as session:
             runs = list(session.scalars(query))
@@ -179,6 +221,24 @@ class Store:
                 exit_code=run.exit_code,
                 version=run.version,
             )
+
+    def get_group(self, ref: str) -> GroupDetail:
+        """The distributed run group that ``ref`` names: a group id, a unique prefix of
+        one (at least 4 characters), or any run reference ``get_run`` accepts (its
+        group). Ranks come from every run of the group in the store."""
+        ref = ref.strip()
+        if not ref:
+            raise NotFoundError("empty group reference: give a group id or a run of the group")
+        with self._session() as session:
+            group = _find_group(session, ref)
+            runs = list(
+                session.scalars(
+                    select(Run).where(Run.group_id == group).order_by(Run.rank, Run.started_at)
+                )
+            )
+            components = _components_of(session, [r.id for r in runs])
+            ranks = [RunSummary(**_summary_fields(r, components.get(r.id, []))) for r in runs]
+        return _group_detail(group, ranks, runs)
 
     def windows(self, run_id: str) -> list[WindowRecord]:
         """The run's closed windows in the order they were closed."""
@@ -354,11 +414,38 @@ def _initialise(engine: Engine) -> None:
             version = _read_version(engine)
     except SQLAlchemyError as exc:
         raise StoreError(f"cannot open store {_safe_url(str(engine.url))}: {exc}") from exc
+    if version is not None and version < SCHEMA_VERSION:
+        try:
+            _upgrade(engine, version)
+        except SQLAlchemyError as exc:
+            raise StoreError(
+                f"cannot upgrade store {_safe_url(str(engine.url))} from schema version "
+                f"{version} to {SCHEMA_VERSION}: {exc}"
+            ) from exc
     if version is not None and version > SCHEMA_VERSION:
         raise StoreError(
             f"store {_safe_url(str(engine.url))} has schema version {version}; this wattprint "
             f"reads versions up to {SCHEMA_VERSION}: upgrade wattprint"
         )
+
+
+def _upgrade(engine: Engine, version: int) -> None:
+    """Bring a store at an older schema version to ``SCHEMA_VERSION`` (portable DDL)."""
+    with ingest.write_transaction(engine) as conn:
+        current = conn.scalar(select(SchemaInfo.version))
+        if current is None or int(current) >= SCHEMA_VERSION:
+            return  # another process upgraded it meanwhile
+        if int(current) < 2:
+            have = {c["name"] for c in inspect(conn).get_columns(Run.__tablename__)}
+            for name, sql_type in GROUP_COLUMNS:
+                if name not in have:
+                    column = conn.dialect.identifier_preparer.quote(name)
+                    conn.execute(text(f"ALTER TABLE runs ADD COLUMN {column} {sql_type}"))
+            for index in Base.metadata.tables[Run.__tablename__].indexes:
+                if index.name == "ix_runs_group_id_rank":
+                    index.create(conn, checkfirst=True)
+        conn.execute(update(SchemaInfo).values(version=SCHEMA_VERSION))
+    log.info("wattprint: store upgraded from schema version %d to %d", version, SCHEMA_VERSION)
 
 
 def _read_version(engine: Engine) -> int | None:
@@ -493,4 +580,123 @@ def _summary_fields(run: Run, components: Iterable[ComponentRow]) -> dict[str, A
         "energy_high_j": sum(c.high_j for c in comps),
         "quality": "measured" if measured else "estimated",
         "components": tuple(comps),
+        "group": run.group_id,
+        "rank": run.rank,
+        "local_rank": run.local_rank,
+        "world_size": run.world_size,
+        "node": run.node,
     }
+
+
+# ------------------------------------------------------------------------ groups
+def _find_group(session: Session, ref: str) -> str:
+    exact = session.scalar(select(Run.group_id).where(Run.group_id == ref).limit(1))
+    if exact is not None:
+        return str(exact)
+    if len(ref) >= MIN_PREFIX:
+        found = list(
+            session.scalars(
+                select(Run.group_id)
+                .where(Run.group_id.startswith(ref, autoescape=True))
+                .distinct()
+                .limit(11)
+            )
+        )
+        if len(found) == 1 and found[0] is not None:
+            return str(found[0])
+        if len(found) > 1:
+            listed = ", ".join(str(g) for g in found[:10]) + (", …" if len(found) > 10 else "")
+            raise NotFoundError(
+                f"group reference {ref!r} is ambiguous: it begins several groups: {listed}"
+            )
+    try:
+        run = _find_run(session, ref)
+    except NotFoundError:
+        run = None
+    if run is not None:
+        if run.group_id is None:
+            raise NotFoundError(
+                f"run {run.id} ({run.project}/{run.name}) is not part of a distributed run group"
+            )
+        return run.group_id
+    raise NotFoundError(
+        f"no run group matches {ref!r} (tried: group id, group id prefix, a run of the group)"
+    )
+
+
+def _breakdown(components: Iterable[ComponentTotal]) -> EnergyBreakdown:
+    comps = list(components)
+    by_kind: dict[str, float] = {}
+    for c in comps:
+        by_kind[c.kind] = by_kind.get(c.kind, 0.0) + c.energy_j
+    measured = sum(c.energy_j for c in comps if c.quality == "measured")
+    everything_measured = bool(comps) and all(c.quality == "measured" for c in comps)
+    return EnergyBreakdown(
+        energy_j=sum(c.energy_j for c in comps),
+        energy_low_j=sum(c.low_j for c in comps),
+        energy_high_j=sum(c.high_j for c in comps),
+        measured_j=measured,
+        estimated_j=sum(c.energy_j for c in comps if c.quality != "measured"),
+        by_kind_j=dict(sorted(by_kind.items())),
+        quality="measured" if everything_measured else "estimated",
+    )
+
+
+_HOST_KINDS = frozenset({"cpu", "ram"})
+
+
+def _group_detail(group: str, ranks: list[RunSummary], runs: list[Run]) -> GroupDetail:
+    warnings: list[str] = []
+    by_node: dict[str, list[RunSummary]] = {}
+    for r in ranks:
+        by_node.setdefault(r.node or r.host or "?", []).append(r)
+    nodes: list[NodeTotal] = []
+    for node, members in sorted(by_node.items()):
+        hosts = [m for m in members if any(c.kind in _HOST_KINDS for c in m.components)]
+        if len(hosts) > 1:
+            listed = ", ".join(str(m.rank) for m in hosts)
+            warnings.append(
+                f"node {node}: ranks {listed} all report CPU/RAM energy; it is counted "
+                "more than once (runs recorded without rank election?)"
+            )
+        components: dict[str, float] = {}
+        for m in members:
+            for c in m.components:
+                components[c.name] = components.get(c.name, 0.0) + c.energy_j
+        nodes.append(
+            NodeTotal(
+                node=node,
+                ranks=tuple(m.rank if m.rank is not None else -1 for m in members),
+                host_rank=hosts[0].rank if hosts else None,
+                components_j=dict(sorted(components.items())),
+                energy=_breakdown(c for m in members for c in m.components),
+            )
+        )
+    world = max((r.world_size or 0 for r in ranks), default=0) or len(ranks)
+    present = {r.rank for r in ranks}
+    missing = tuple(i for i in range(world) if i not in present)
+    if missing:
+        warnings.append(
+            f"{len(missing)} of {world} ranks have no run in this store "
+            f"({', '.join(map(str, missing[:20]))}); merge the other nodes' data folders"
+        )
+    statuses = {r.status for r in ranks}
+    status = next((s for s in ("running", "failed", "interrupted") if s in statuses), "finished")
+    started = min(r.started_at for r in ranks)
+    ended = None if status == "running" else max((r.ended_at or r.started_at) for r in ranks)
+    last = max((r.ended_at or r.last_seen_at or r.started_at) for r in ranks)
+    return GroupDetail(
+        group=group,
+        project=ranks[0].project,
+        launcher=runs[0].launcher,
+        world_size=world,
+        status=status,
+        started_at=started,
+        ended_at=ended,
+        duration_s=max(0.0, (ended if ended is not None else last) - started),
+        ranks=tuple(ranks),
+        nodes=tuple(nodes),
+        total=_breakdown(c for r in ranks for c in r.components),
+        missing_ranks=missing,
+        warnings=tuple(warnings),
+    )
