@@ -504,6 +504,82 @@ def _one_of(
     return list(runs) if runs else unit(float(kwh or 0.0))
 
 
+# ------------------------------------------------------------------ report, plot
+class PlotKind(str, Enum):
+    timeline = "timeline"
+    epochs = "epochs"
+    metric = "metric"
+    prediction = "prediction"
+    regions = "regions"
+    compare = "compare"
+
+
+RunsArg = Annotated[
+    list[str], typer.Argument(metavar="RUN...", help="Run ids, id prefixes or names.")
+]
+RegionOpt = Annotated[
+    str | None,
+    typer.Option(help="Price for this place: FR, US-CA, aws:eu-west-3, … (`regions`)."),
+]
+PueOpt = Annotated[float | None, typer.Option(help="Price at this PUE (>= 1).")]
+MetricOpt = Annotated[
+    str | None, typer.Option("--metric", help="Metric to plot (default: the first logged).")
+]
+
+
+@app.command()
+def report(
+    run_refs: RunsArg,
+    output: Annotated[
+        Path, typer.Option("--output", "-o", help="report.html (self-contained) or report.md.")
+    ],
+    region: RegionOpt = None,
+    pue: PueOpt = None,
+    metric: MetricOpt = None,
+    data_dir: DirOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Write a report of one or several runs: energy and emissions with their sources,
+    plots over time, per epoch, against a metric, predicted vs actual, other regions,
+    recommendations, and for several runs a comparison."""
+    from wattprint.report.build import write_report
+
+    with _errors():
+        store = _store(_settings(data_dir))
+        written = write_report(store, run_refs, output, region=region, pue=pue, metric=metric)
+        if as_json:
+            _print_json({"report": str(written), "runs": run_refs})
+        else:
+            out.print(f"report written to {written}", highlight=False)
+
+
+@app.command()
+def plot(
+    run_refs: RunsArg,
+    kind: Annotated[PlotKind, typer.Option("--kind", help="What to plot.")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="FILE.png or FILE.svg.")],
+    region: RegionOpt = None,
+    pue: PueOpt = None,
+    metric: MetricOpt = None,
+    data_dir: DirOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Plot runs as PNG or SVG: timeline, epochs, metric, prediction, regions or compare
+    (several runs)."""
+    from wattprint.report.plots import figure, save_figure
+
+    with _errors():
+        if output.suffix.lower() not in (".png", ".svg"):
+            raise WattprintError(f"--output {str(output)!r}: accepted suffixes: .png, .svg")
+        store = _store(_settings(data_dir))
+        fig = figure(kind.value, store, run_refs, metric=metric, region=region, pue=pue)
+        written = save_figure(fig, output)
+        if as_json:
+            _print_json({"plot": str(written), "kind": kind.value, "runs": run_refs})
+        else:
+            out.print(f"{kind.value} plot written to {written}", highlight=False)
+
+
 # ------------------------------------------------------------------------ hardware
 @app.command()
 def hardware(as_json: JsonOpt = False) -> None:

@@ -254,3 +254,24 @@ def test_importing_the_integrations_is_cheap() -> None:
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert done.stdout.strip() == "[]", done.stderr
+
+
+def test_energy_aware_stopper_stops_a_real_loop(data_dir: Path, powercap: FakePowercap) -> None:
+    from wattprint.analysis.stopping import EnergyAwareStopper
+
+    # 3.5 J per epoch (3 steps + eval); a 12 J budget: 3 epochs + 3.5 > 12 after epoch 3
+    stopper = EnergyAwareStopper(monitor="val_loss", energy_budget_j=12.0, total_epochs=10)
+    epochs = 0
+    with EpochTracker(stopper=stopper, **options(powercap, "stopped")) as loop:
+        for _ in range(10):
+            _train(loop, powercap, epochs=1, steps=3)
+            epochs += 1
+            if loop.should_stop:
+                break
+    assert epochs == 3 and loop.decision is not None and "energy budget" in loop.decision.reason
+    _, _, metrics = stored(data_dir, "stopped")
+    assert series(metrics, "wattprint_stop") == [(9, 1.0)]
+    assert [v for _, v in series(metrics, "predicted_energy_j")] == pytest.approx([35.0] * 3)
+    store = Store.from_settings(wattprint.Settings(dir=data_dir))
+    events = store.events(store.get_run("stopped").run_id)
+    assert any(e.source == "early-stopping" and "after epoch 3" in e.message for e in events)

@@ -17,7 +17,7 @@ from __future__ import annotations
 import atexit
 import logging
 import sys
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
@@ -25,6 +25,8 @@ from typing import TYPE_CHECKING, Any
 from wattprint.errors import WattprintError
 
 if TYPE_CHECKING:
+    from wattprint.analysis.stopping import EnergyAwareStopper, StopDecision
+    from wattprint.tracking.results import Measurement
     from wattprint.tracking.tracker import Tracker
 
 log = logging.getLogger("wattprint")
@@ -105,6 +107,7 @@ class RunRecorder:
         self._owned = False
         self._open: list[str] = []
         self._warned = False
+        self.epoch_listeners: list[Callable[[Measurement], None]] = []
 
     # ----------------------------------------------------------------- lifecycle
     def begin_run(self) -> None:
@@ -185,7 +188,11 @@ class RunRecorder:
         self._open.remove(name)
         if tracker.running:
             synchronize_device()
-            tracker.end_window(name)
+            measurement = tracker.end_window(name)
+            if name == EPOCH:
+                for listener in list(self.epoch_listeners):
+                    with self.guard("early stopping"):
+                        listener(measurement)
 
     def log(self, step: int | None, values: Mapping[str, object]) -> None:
         """Log the numeric entries of ``values`` at ``step`` (others are skipped)."""
@@ -239,3 +246,77 @@ class RunScope:
                 self._recorder.fail(exc)
             else:
                 self._recorder.end_run()
+
+
+STOP_SOURCE = "early-stopping"
+
+
+class StopDriver:
+    """Feeds an ``EnergyAwareStopper`` from a recorder's ``epoch`` windows and writes its
+    decisions into the run: the live prediction (``predicted_energy_j`` and its range)
+    each epoch when ``total_epochs`` is known, and on a stop the metric
+    ``wattprint_stop=1`` and an ``early-stopping`` event with the reason.
+
+    The epoch's measurement and the monitored metric may arrive in either order (the
+    framework calls callbacks in list order); the decision is taken when both are in.
+    """
+
+    def __init__(self, stopper: EnergyAwareStopper) -> None:
+        from wattprint.analysis.stopping import EnergyAwareStopper
+
+        if not isinstance(stopper, EnergyAwareStopper):
+            raise WattprintError(
+                f"stopper={stopper!r}: accepted: a wattprint.analysis.stopping.EnergyAwareStopper"
+            )
+        self.stopper = stopper
+        self.epoch = 0
+        self.decision: StopDecision | None = None
+        self._measurement: Measurement | None = None
+        self._metric: tuple[float | None] | None = None
+        self._tracker: Tracker | None = None
+        self._step: int | None = None
+
+    @property
+    def should_stop(self) -> bool:
+        return self.decision is not None and self.decision.stop
+
+    def reset(self) -> None:
+        self._measurement, self._metric = None, None
+
+    def measurement(self, tracker: Tracker | None, measurement: Measurement) -> StopDecision | None:
+        self._tracker, self._measurement = tracker, measurement
+        return self._decide()
+
+    def metrics(self, values: Mapping[str, object], step: int | None = None) -> StopDecision | None:
+        self._metric = (as_number(values.get(self.stopper.monitor)),)
+        self._step = step
+        return self._decide()
+
+    def _decide(self) -> StopDecision | None:
+        m, metric = self._measurement, self._metric
+        if m is None or metric is None:
+            return None
+        self.reset()
+        self.epoch += 1
+        decision = self.stopper.update(self.epoch, m.total_energy_j, m.duration_s, metric[0])
+        self.decision = decision
+        tracker = self._tracker
+        if tracker is not None and tracker.running:
+            values = {
+                k: v
+                for k, v in decision.evidence.items()
+                if k in ("predicted_energy_j", "predicted_energy_low_j", "predicted_energy_high_j")
+            }
+            if decision.stop:
+                values["wattprint_stop"] = 1.0
+            if values:
+                tracker.log(step=self._step, **values)
+            if decision.stop:
+                tracker.note(
+                    STOP_SOURCE, f"stopped after epoch {decision.epoch}: {decision.reason}"
+                )
+        if decision.stop:
+            log.info(
+                "wattprint: early stopping after epoch %d: %s", decision.epoch, decision.reason
+            )
+        return decision

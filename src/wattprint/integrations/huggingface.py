@@ -25,12 +25,14 @@ from typing import TYPE_CHECKING, Any
 
 from transformers import TrainerCallback, TrainerControl, TrainerState, TrainingArguments
 
-from wattprint.integrations._common import EPOCH, EVAL, STEP, RunRecorder, RunScope
+from wattprint.integrations._common import EPOCH, EVAL, STEP, RunRecorder, RunScope, StopDriver
 
 if TYPE_CHECKING:
+    from wattprint.analysis.stopping import EnergyAwareStopper, StopDecision
+    from wattprint.tracking.results import Measurement
     from wattprint.tracking.tracker import Tracker
 
-__all__ = ["WattprintCallback"]
+__all__ = ["EnergyAwareEarlyStopping", "WattprintCallback"]
 
 _NOT_LOGGED = frozenset({"epoch"})  # logged once per epoch end, as epochs completed
 
@@ -118,3 +120,60 @@ class WattprintCallback(RunScope, TrainerCallback):
         with self._recorder.guard("on_log"):
             values = {k: v for k, v in (logs or {}).items() if k not in _NOT_LOGGED}
             self._recorder.log(state.global_step, values)
+
+
+class EnergyAwareEarlyStopping(WattprintCallback):
+    """Stops ``Trainer.train()`` (``control.should_training_stop = True``) when
+    ``stopper`` says so, from each epoch window's energy and the last value of the
+    ``monitor`` (e.g. ``eval_loss``) the trainer logged during the epoch.
+
+    Give it the ``WattprintCallback`` of the same trainer as ``recording=`` to read that
+    callback's epochs (it then records nothing itself); alone, it records the run like
+    one (``tracker`` or ``options``).
+    """
+
+    def __init__(
+        self,
+        stopper: EnergyAwareStopper,
+        tracker: Tracker | None = None,
+        *,
+        recording: WattprintCallback | None = None,
+        steps: bool = False,
+        **options: Any,
+    ):
+        super().__init__(tracker, steps=steps, **options)
+        self._driver = StopDriver(stopper)
+        self._host: RunRecorder = recording._recorder if recording is not None else self._recorder
+        self._host.epoch_listeners.append(self._on_epoch)
+        self._state: TrainerState | None = None
+        self._control: TrainerControl | None = None
+        self._seen = 0
+
+    @property
+    def decision(self) -> StopDecision | None:
+        return self._driver.decision
+
+    @property
+    def tracker(self) -> Tracker | None:
+        return self._host.tracker
+
+    def on_train_begin(
+        self, args: TrainingArguments, state: TrainerState, control: TrainerControl, **kwargs: Any
+    ) -> None:
+        self._state, self._control = state, control
+        self._seen = len(state.log_history)
+        if self._host is self._recorder:
+            super().on_train_begin(args, state, control, **kwargs)
+
+    def _on_epoch(self, measurement: Measurement) -> None:
+        state, control = self._state, self._control
+        if state is None or control is None:
+            return
+        values: dict[str, object] = {}
+        for entry in state.log_history[self._seen :]:
+            values.update(entry)
+        self._seen = len(state.log_history)
+        self._driver.measurement(self._host.tracker, measurement)
+        decision = self._driver.metrics(values, state.global_step)
+        if decision is not None and decision.stop:
+            control.should_training_stop = True

@@ -17,12 +17,22 @@ from typing import TYPE_CHECKING, Any
 
 import keras
 
-from wattprint.integrations._common import EPOCH, EVAL, STEP, RunRecorder, RunScope, as_number
+from wattprint.integrations._common import (
+    EPOCH,
+    EVAL,
+    STEP,
+    RunRecorder,
+    RunScope,
+    StopDriver,
+    as_number,
+)
 
 if TYPE_CHECKING:
+    from wattprint.analysis.stopping import EnergyAwareStopper, StopDecision
+    from wattprint.tracking.results import Measurement
     from wattprint.tracking.tracker import Tracker
 
-__all__ = ["WattprintCallback"]
+__all__ = ["EnergyAwareEarlyStopping", "WattprintCallback"]
 
 
 class WattprintCallback(RunScope, keras.callbacks.Callback):  # type: ignore[misc]
@@ -108,3 +118,53 @@ def _value(variable: Any) -> Any:
     """A Keras variable's value as NumPy (``float()`` of some backends' variables fails)."""
     numpy = getattr(variable, "numpy", None)
     return numpy() if callable(numpy) else variable
+
+
+class EnergyAwareEarlyStopping(WattprintCallback):
+    """Stops ``fit`` (``model.stop_training = True``) when ``stopper`` says so, from each
+    epoch window's energy and the ``monitor`` (e.g. ``val_loss``) in the epoch's logs.
+
+    Give it the ``WattprintCallback`` of the same ``fit`` as ``recording=`` to read that
+    callback's epochs (it then records nothing itself; either order in ``callbacks``);
+    alone, it records the run like one (``tracker`` or ``options``).
+    """
+
+    def __init__(
+        self,
+        stopper: EnergyAwareStopper,
+        tracker: Tracker | None = None,
+        *,
+        recording: WattprintCallback | None = None,
+        steps: bool = False,
+        **options: Any,
+    ):
+        super().__init__(tracker, steps=steps, **options)
+        self._driver = StopDriver(stopper)
+        self._host: RunRecorder = recording._recorder if recording is not None else self._recorder
+        self._host.epoch_listeners.append(self._on_epoch)
+
+    @property
+    def decision(self) -> StopDecision | None:
+        return self._driver.decision
+
+    @property
+    def tracker(self) -> Tracker | None:
+        return self._host.tracker
+
+    def on_epoch_begin(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
+        with self._recorder.guard("on_epoch_begin"):
+            self._driver.reset()
+        super().on_epoch_begin(epoch, logs)
+
+    def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
+        with self._recorder.guard("on_epoch_end"):
+            self._apply(self._driver.metrics(dict(logs or {}), None))
+        super().on_epoch_end(epoch, logs)
+
+    def _on_epoch(self, measurement: Measurement) -> None:
+        self._apply(self._driver.measurement(self._host.tracker, measurement))
+
+    def _apply(self, decision: StopDecision | None) -> None:
+        model = getattr(self, "model", None)
+        if decision is not None and decision.stop and model is not None:
+            model.stop_training = True

@@ -19,12 +19,14 @@ except ImportError:  # the standalone ``pytorch_lightning`` distribution
     from pytorch_lightning import LightningModule, Trainer  # type: ignore[assignment]
     from pytorch_lightning.callbacks import Callback  # type: ignore[assignment]
 
-from wattprint.integrations._common import EPOCH, EVAL, STEP, RunRecorder, RunScope
+from wattprint.integrations._common import EPOCH, EVAL, STEP, RunRecorder, RunScope, StopDriver
 
 if TYPE_CHECKING:
+    from wattprint.analysis.stopping import EnergyAwareStopper, StopDecision
+    from wattprint.tracking.results import Measurement
     from wattprint.tracking.tracker import Tracker
 
-__all__ = ["WattprintCallback"]
+__all__ = ["EnergyAwareEarlyStopping", "WattprintCallback"]
 
 
 class WattprintCallback(RunScope, Callback):
@@ -113,3 +115,60 @@ def _learning_rate(trainer: Trainer) -> float | None:
         for group in optimizer.param_groups:
             return float(group["lr"])
     return None
+
+
+class EnergyAwareEarlyStopping(WattprintCallback):
+    """Stops a ``fit`` (``trainer.should_stop = True``) when ``stopper`` says so, from
+    each epoch window's energy and the ``monitor`` in ``trainer.callback_metrics``.
+
+    With a ``WattprintCallback`` in the same trainer it reads that callback's epochs and
+    records nothing itself; alone, it records the run like one (``tracker`` or
+    ``options``, as for ``WattprintCallback``).
+    """
+
+    def __init__(
+        self,
+        stopper: EnergyAwareStopper,
+        tracker: Tracker | None = None,
+        *,
+        steps: bool = False,
+        **options: Any,
+    ):
+        super().__init__(tracker, steps=steps, **options)
+        self._driver = StopDriver(stopper)
+        self._host: RunRecorder = self._recorder
+        self._trainer: Trainer | None = None
+
+    @property
+    def decision(self) -> StopDecision | None:
+        return self._driver.decision
+
+    @property
+    def tracker(self) -> Tracker | None:
+        return self._host.tracker
+
+    def on_fit_start(self, trainer: Trainer, pl_module: LightningModule) -> None:
+        self._trainer = trainer
+        other = next(
+            (
+                c
+                for c in trainer.callbacks  # type: ignore[attr-defined]
+                if isinstance(c, WattprintCallback) and not isinstance(c, EnergyAwareEarlyStopping)
+            ),
+            None,
+        )
+        self._host = other._recorder if other is not None else self._recorder
+        with self._recorder.guard("on_fit_start"):
+            if self._on_epoch not in self._host.epoch_listeners:
+                self._host.epoch_listeners.append(self._on_epoch)
+        if other is None:
+            super().on_fit_start(trainer, pl_module)
+
+    def _on_epoch(self, measurement: Measurement) -> None:
+        trainer = self._trainer
+        if trainer is None:
+            return
+        self._driver.measurement(self._host.tracker, measurement)
+        decision = self._driver.metrics(dict(trainer.callback_metrics), trainer.global_step)
+        if decision is not None and decision.stop:
+            trainer.should_stop = True

@@ -24,9 +24,11 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 from wattprint.errors import WattprintError
-from wattprint.integrations._common import EPOCH, EVAL, STEP, RunRecorder, RunScope
+from wattprint.integrations._common import EPOCH, EVAL, STEP, RunRecorder, RunScope, StopDriver
 
 if TYPE_CHECKING:
+    from wattprint.analysis.stopping import EnergyAwareStopper, StopDecision
+    from wattprint.tracking.results import Measurement
     from wattprint.tracking.tracker import Tracker
 
 __all__ = ["EpochTracker", "tracked_epochs"]
@@ -39,12 +41,40 @@ class EpochTracker(RunScope):
     then stopped on ``__exit__``); otherwise ``options`` (``project``, ``run``,
     ``meters``, any ``Settings`` field) make a new one. ``epoch`` counts completed
     epochs and ``global_step`` completed ``step()`` blocks.
+
+    ``stopper``: an ``EnergyAwareStopper`` fed at each epoch's end with the epoch's
+    energy and the last value of its ``monitor`` logged during the epoch; the loop
+    checks ``should_stop`` (``decision`` says why).
     """
 
-    def __init__(self, tracker: Tracker | None = None, **options: Any) -> None:
+    def __init__(
+        self,
+        tracker: Tracker | None = None,
+        *,
+        stopper: EnergyAwareStopper | None = None,
+        **options: Any,
+    ) -> None:
         self._recorder = RunRecorder("torch loop", tracker, options)
         self.epoch_count = 0
         self.global_step = 0
+        self._driver = StopDriver(stopper) if stopper is not None else None
+        self._epoch_metrics: dict[str, object] = {}
+        if self._driver is not None:
+            self._recorder.epoch_listeners.append(self._on_epoch)
+
+    @property
+    def should_stop(self) -> bool:
+        """The stopper asked to stop after the last epoch."""
+        return self._driver is not None and self._driver.should_stop
+
+    @property
+    def decision(self) -> StopDecision | None:
+        """The stopper's last decision (``None`` without a stopper or before an epoch)."""
+        return self._driver.decision if self._driver is not None else None
+
+    def _on_epoch(self, measurement: Measurement) -> None:
+        if self._driver is not None:
+            self._driver.measurement(self._recorder.tracker, measurement)
 
     def __enter__(self) -> EpochTracker:
         with self._recorder.guard("__enter__"):
@@ -56,6 +86,9 @@ class EpochTracker(RunScope):
         """An ``epoch`` window; yields the epoch's index (0, 1, …). At its end ``epoch``
         (epochs completed) is logged at the global step."""
         with self._recorder.guard("epoch"):
+            self._epoch_metrics = {}
+            if self._driver is not None:
+                self._driver.reset()
             self._recorder.begin(EPOCH)
         try:
             yield self.epoch_count
@@ -63,6 +96,8 @@ class EpochTracker(RunScope):
             self.epoch_count += 1
             with self._recorder.guard("epoch"):
                 self._recorder.log(self.global_step, {"epoch": self.epoch_count})
+                if self._driver is not None:
+                    self._driver.metrics(self._epoch_metrics, self.global_step)
                 self._recorder.end(EPOCH)
 
     @contextmanager
@@ -91,6 +126,7 @@ class EpochTracker(RunScope):
     def log(self, step: int | None = None, **metrics: object) -> None:
         """Log numeric ``metrics`` at ``step`` (default: the global step)."""
         with self._recorder.guard("log"):
+            self._epoch_metrics.update(metrics)
             self._recorder.log(self.global_step if step is None else step, metrics)
 
 

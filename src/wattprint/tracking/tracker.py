@@ -291,6 +291,18 @@ class Tracker:
                 ) from None
         self._write("metric", t=time.time(), step=step, values=numbers)
 
+    def note(self, source: str, message: str) -> None:
+        """Record that something happened to the run (an ``event`` record), e.g. why an
+        early-stopping callback ended the training."""
+        self._require_running()
+        if not isinstance(source, str) or not source or not isinstance(message, str):
+            raise WattprintError(
+                f"note({source!r}, {message!r}): accepted: a non-empty source and a message"
+            )
+        event = SourceEvent(time.time(), source, message)
+        self._events.append(event)
+        self._write("event", t=event.time, source=source, message=message)
+
     @property
     def running(self) -> bool:
         """Started and not yet stopped."""
