@@ -42,3 +42,4 @@ def test_region_recommended_from_the_world_average(tmp_path: Path) -> None:
     store, run_id = build_run(tmp_path, [3.6e6])
     region = kinds(store, run_id)["region"]
     assert region.evidence["factor"] >= 2  # type: ignore[attr-defined]
+    assert ":" in region.text.split(") would")[0]  # a cloud region, e.g. (gcp:europe-north1)

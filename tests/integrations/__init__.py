@@ -17,10 +17,8 @@ PACKAGE = "intel-rapl:0"  # the zone the tests advance: component ``cpu:0``
 
 
 def options(powercap: FakePowercap, run: str) -> dict[str, object]:
-    """Tracker options for a callback: the real RAPL meter over the fake tree.
-
-    The background sampler is kept out of the way: ``FakePowercap.advance`` rewrites a
-    counter file non-atomically, and a sample read mid-write would drop the meter."""
+    """Tracker options for a callback: the real RAPL meter over the fake tree, with the
+    background sampler out of the way so every figure comes from the windows alone."""
     return {
         "project": "integrations",
         "run": run,

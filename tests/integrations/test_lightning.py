@@ -16,7 +16,8 @@ from torch.utils.data import DataLoader, TensorDataset
 import wattprint
 from tests.fakes.sysfs import FakePowercap
 from tests.integrations import PACKAGE, options, series, shape, stored
-from wattprint.integrations.lightning import WattprintCallback
+from wattprint.analysis.stopping import EnergyAwareStopper
+from wattprint.integrations.lightning import EnergyAwareEarlyStopping, WattprintCallback
 from wattprint.meters.rapl import RaplMeter
 
 TRAIN_J, VAL_J = 1.0, 0.25  # per batch, on the fake counter
@@ -68,9 +69,9 @@ def _loader(n_batches: int, seed: int) -> DataLoader[tuple[torch.Tensor, ...]]:
     return DataLoader(TensorDataset(x, y), batch_size=8)
 
 
-def _fit(module: Tiny, *callbacks: pl.Callback) -> pl.Trainer:
+def _fit(module: Tiny, *callbacks: pl.Callback, epochs: int = EPOCHS) -> pl.Trainer:
     trainer = pl.Trainer(
-        max_epochs=EPOCHS,
+        max_epochs=epochs,
         accelerator="cpu",
         logger=False,
         enable_checkpointing=False,
@@ -145,3 +146,22 @@ def test_given_tracker_spans_fit_and_validate(data_dir: Path, powercap: FakePowe
     assert shape(windows)[-2:] == [("train", None), ("eval", None)]
     assert windows[-1].energy_j["cpu:0"] == pytest.approx(VAL_BATCHES * VAL_J)
     assert series(metrics, "val_loss")[-1] == (EPOCHS * TRAIN_BATCHES, pytest.approx(reported))
+
+
+def test_energy_budget_stops_the_fit_before_it_is_exceeded(
+    data_dir: Path, powercap: FakePowercap
+) -> None:
+    """Each epoch costs 4.5 J on the fake counter; with a 12 J budget the fit stops after
+    epoch 2 (9 J spent + 4.5 J for the next would exceed it), not after epoch 1."""
+    stopper = EnergyAwareStopper(monitor="val_loss", energy_budget_j=12.0, total_epochs=5)
+    callback = EnergyAwareEarlyStopping(stopper, **options(powercap, "pl-budget"))
+    trainer = _fit(Tiny(powercap), callback, epochs=5)
+    assert trainer.current_epoch == 2
+    assert callback.decision is not None and callback.decision.stop
+    assert "budget" in callback.decision.reason
+    status, windows, metrics = stored(data_dir, "pl-budget")
+    assert status == "finished"
+    assert sum(w.name == "epoch" for w in windows) == 2
+    assert series(metrics, "wattprint_stop") == [(series(metrics, "epoch")[-1][0], 1.0)]
+    predicted = [v for _, v in series(metrics, "predicted_energy_j")]
+    assert predicted and predicted[0] == pytest.approx(5 * 4.5)

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from wattprint.analysis.curves import EpochPoint, epoch_points, metric_names
-from wattprint.analysis.returns import diminishing_returns, infer_goal
+from wattprint.analysis.returns import diminishing_returns, epoch_span, infer_goal
 from wattprint.analysis.whatif import _run_gpus, region_whatif
 from wattprint.errors import ConfigError
 
@@ -84,7 +84,7 @@ def _plateau(points: list[EpochPoint]) -> Recommendation | None:
     return Recommendation(
         kind="diminishing_returns",
         text=(
-            f"epochs {within.index + 1}-{points[-1].index} used "
+            f"{epoch_span(within.index + 1, points[-1].index)} used "
             f"{dr.share_after_within_epsilon:.0%} of the energy for {gain:.3g} of {metric}: "
             f"stop earlier (wattprint's EnergyAwareEarlyStopping, or fewer epochs)"
         ),
@@ -142,18 +142,24 @@ def _region(store: Store, detail: RunDetail) -> Recommendation | None:
     if detail.energy_j <= 0:
         return None
     own = run_footprint(store, detail).emissions.kg
-    options = region_whatif(store, detail.run_id, limit=1)
+    # Cloud regions: places a user can actually move a job to.
+    options = region_whatif(store, detail.run_id, kinds=("cloud",), limit=1)
     if not options or own <= 0:
         return None
     best = options[0]
-    factor = own / best.kg if best.kg > 0 else float("inf")
+    if best.kg > 0:
+        factor = own / best.kg
+        how_much = f"{factor:.0f}x less than"
+    else:  # a grid reported at 0 g/kWh: a ratio means nothing
+        factor = float("inf")
+        how_much = "nothing, against"
     if factor < REGION_FACTOR:
         return None
     return Recommendation(
         kind="region",
-        text=f"{best.name} ({best.code}) would emit {factor:.0f}x less than this run's "
+        text=f"{best.name} ({best.code}) would emit {how_much} this run's "
         f"{own * 1000:.3g} g CO2e ({best.g_per_kwh:g} gCO2e/kWh, {best.source})",
-        evidence={"factor": factor, "kg": own, "best_kg": best.kg},
+        evidence={"kg": own, "best_kg": best.kg} | ({"factor": factor} if best.kg > 0 else {}),
     )
 
 

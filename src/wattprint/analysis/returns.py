@@ -173,6 +173,11 @@ def _sentence(
     value_then = next(v for p, v in series if p is within)
     last = series[-1][0].index
     return (
-        f"{share:.0%} of the energy (epochs {within.index + 1}-{last}) bought the last "
+        f"{share:.0%} of the energy ({epoch_span(within.index + 1, last)}) bought the last "
         f"{abs(final - value_then):.3g} of {metric}"
     )
+
+
+def epoch_span(first: int, last: int) -> str:
+    """``epoch 6`` or ``epochs 6-9``."""
+    return f"epoch {first}" if first == last else f"epochs {first}-{last}"
