@@ -114,8 +114,13 @@ def test_train_records_epochs_evals_and_logged_metrics(
         for name, value in entry.items()
         if name not in {"epoch", "step"} and isinstance(value, int | float)
     ]
-    logged = [(m.step, m.name, m.value) for m in metrics if m.name != "epoch"]
+    ours = ("epoch", "predicted_energy_j", "predicted_energy_low_j", "predicted_energy_high_j")
+    ours += ("predicted_duration_s",)
+    logged = [(m.step, m.name, m.value) for m in metrics if m.name not in ours]
     assert sorted(logged, key=repr) == sorted(expected, key=repr)
+    # the live prediction after each epoch but the last, from the epochs so far
+    predicted = [v for _, v in series(metrics, "predicted_energy_j")]
+    assert predicted == pytest.approx([epochs[0] * EPOCHS] + [epochs[0] * EPOCHS] * (EPOCHS - 2))
     names = {m.name for m in metrics}
     assert {"loss", "learning_rate", "eval_loss", "train_loss"} <= names
     ends = [STEPS_PER_EPOCH * (e + 1) for e in range(EPOCHS)]

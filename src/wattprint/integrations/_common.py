@@ -108,6 +108,8 @@ class RunRecorder:
         self._open: list[str] = []
         self._warned = False
         self.epoch_listeners: list[Callable[[Measurement], None]] = []
+        self.total_epochs: int | None = None  # set by the framework adapter when known
+        self._epochs: list[tuple[float, float]] = []  # (energy J, duration s) of each epoch
 
     # ----------------------------------------------------------------- lifecycle
     def begin_run(self) -> None:
@@ -127,6 +129,7 @@ class RunRecorder:
             self._next = None
             self._owned = True
         self.tracker = tracker
+        self._epochs = []
         if self._owned:
             tracker.start()
             atexit.register(self._at_exit)
@@ -190,9 +193,39 @@ class RunRecorder:
             synchronize_device()
             measurement = tracker.end_window(name)
             if name == EPOCH:
+                self._epochs.append((measurement.total_energy_j, measurement.duration_s))
+                with self.guard("prediction"):
+                    self._predict(tracker)
                 for listener in list(self.epoch_listeners):
                     with self.guard("early stopping"):
                         listener(measurement)
+
+    def _predict(self, tracker: Tracker) -> None:
+        """The live prediction of the whole training from the epochs so far: logged as
+        ``predicted_energy_j`` (and its range, and ``predicted_duration_s``) so reports
+        can set it against the actual, and said once per epoch on the log."""
+        total = self.total_epochs
+        done = len(self._epochs)
+        if not total or done >= total:
+            return
+        from wattprint.analysis.prediction import predict_training
+
+        p = predict_training([e for e, _ in self._epochs], [d for _, d in self._epochs], total)
+        tracker.log(
+            predicted_energy_j=p.energy_j,
+            predicted_energy_low_j=p.low_j,
+            predicted_energy_high_j=p.high_j,
+            predicted_duration_s=p.duration_s,
+        )
+        log.info(
+            "wattprint: epoch %d/%d: whole training predicted at %.4g kWh (%.4g-%.4g), %.0f s",
+            done,
+            total,
+            p.energy_j / 3.6e6,
+            p.low_j / 3.6e6,
+            p.high_j / 3.6e6,
+            p.duration_s,
+        )
 
     def log(self, step: int | None, values: Mapping[str, object]) -> None:
         """Log the numeric entries of ``values`` at ``step`` (others are skipped)."""
@@ -253,9 +286,8 @@ STOP_SOURCE = "early-stopping"
 
 class StopDriver:
     """Feeds an ``EnergyAwareStopper`` from a recorder's ``epoch`` windows and writes its
-    decisions into the run: the live prediction (``predicted_energy_j`` and its range)
-    each epoch when ``total_epochs`` is known, and on a stop the metric
-    ``wattprint_stop=1`` and an ``early-stopping`` event with the reason.
+    decisions into the run: on a stop the metric ``wattprint_stop=1`` and an
+    ``early-stopping`` event with the reason (the live prediction is the recorder's).
 
     The epoch's measurement and the monitored metric may arrive in either order (the
     framework calls callbacks in list order); the decision is taken when both are in.
@@ -301,20 +333,9 @@ class StopDriver:
         decision = self.stopper.update(self.epoch, m.total_energy_j, m.duration_s, metric[0])
         self.decision = decision
         tracker = self._tracker
-        if tracker is not None and tracker.running:
-            values = {
-                k: v
-                for k, v in decision.evidence.items()
-                if k in ("predicted_energy_j", "predicted_energy_low_j", "predicted_energy_high_j")
-            }
-            if decision.stop:
-                values["wattprint_stop"] = 1.0
-            if values:
-                tracker.log(step=self._step, **values)
-            if decision.stop:
-                tracker.note(
-                    STOP_SOURCE, f"stopped after epoch {decision.epoch}: {decision.reason}"
-                )
+        if tracker is not None and tracker.running and decision.stop:
+            tracker.log(step=self._step, wattprint_stop=1.0)
+            tracker.note(STOP_SOURCE, f"stopped after epoch {decision.epoch}: {decision.reason}")
         if decision.stop:
             log.info(
                 "wattprint: early stopping after epoch %d: %s", decision.epoch, decision.reason

@@ -56,6 +56,8 @@ class WattprintCallback(RunScope, TrainerCallback):
     ) -> None:
         with self._recorder.guard("on_train_begin"):
             self._epoch_waits_for_eval = False
+            epochs = int(state.num_train_epochs or 0)
+            self._recorder.total_epochs = epochs if epochs > 0 and args.max_steps <= 0 else None
             self._recorder.begin_run()
 
     def on_train_end(

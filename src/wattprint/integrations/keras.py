@@ -55,6 +55,8 @@ class WattprintCallback(RunScope, keras.callbacks.Callback):  # type: ignore[mis
         with self._recorder.guard("on_train_begin"):
             self._fitting = True
             self._batches = 0
+            epochs = (self.params or {}).get("epochs")
+            self._recorder.total_epochs = epochs if isinstance(epochs, int) and epochs > 0 else None
             self._recorder.begin_run()
 
     def on_train_end(self, logs: dict[str, Any] | None = None) -> None:

@@ -46,6 +46,8 @@ class WattprintCallback(RunScope, Callback):
     # -------------------------------------------------------------- fit lifecycle
     def on_fit_start(self, trainer: Trainer, pl_module: LightningModule) -> None:
         with self._recorder.guard("on_fit_start"):
+            epochs = trainer.max_epochs
+            self._recorder.total_epochs = epochs if epochs and epochs > 0 else None
             self._recorder.begin_run()
 
     def on_fit_end(self, trainer: Trainer, pl_module: LightningModule) -> None:

@@ -45,6 +45,9 @@ class EpochTracker(RunScope):
     ``stopper``: an ``EnergyAwareStopper`` fed at each epoch's end with the epoch's
     energy and the last value of its ``monitor`` logged during the epoch; the loop
     checks ``should_stop`` (``decision`` says why).
+
+    ``total_epochs`` (default: the stopper's): the whole training is predicted after
+    each epoch and logged as ``predicted_energy_j`` (with its range).
     """
 
     def __init__(
@@ -52,9 +55,17 @@ class EpochTracker(RunScope):
         tracker: Tracker | None = None,
         *,
         stopper: EnergyAwareStopper | None = None,
+        total_epochs: int | None = None,
         **options: Any,
     ) -> None:
         self._recorder = RunRecorder("torch loop", tracker, options)
+        if total_epochs is None and stopper is not None:
+            total_epochs = stopper.total_epochs
+        if total_epochs is not None and (
+            isinstance(total_epochs, bool) or not isinstance(total_epochs, int) or total_epochs < 1
+        ):
+            raise WattprintError(f"total_epochs={total_epochs!r}: accepted: an int >= 1")
+        self._recorder.total_epochs = total_epochs
         self.epoch_count = 0
         self.global_step = 0
         self._driver = StopDriver(stopper) if stopper is not None else None
