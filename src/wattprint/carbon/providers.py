@@ -57,7 +57,12 @@ def provider_warnings(provider: object) -> tuple[str, ...]:
 
 
 class StepFunction:
-    """A step function with prefix integrals, for fast time-weighted means."""
+    """A step function of time, for time-weighted means over intervals.
+
+    The mean over ``[a, b]`` sums the steps that overlap the interval, each weighted by
+    its overlap: no prefix integrals, whose differences lose precision for short
+    intervals at Unix-time offsets.
+    """
 
     def __init__(self, points: Sequence[tuple[float, float]]) -> None:
         if not points:
@@ -65,20 +70,9 @@ class StepFunction:
         pts = sorted(points, key=lambda p: p[0])
         self.times = [float(t) for t, _ in pts]
         self.values = [float(v) for _, v in pts]
-        self._cum = [0.0]
-        for i in range(1, len(pts)):
-            self._cum.append(
-                self._cum[-1] + self.values[i - 1] * (self.times[i] - self.times[i - 1])
-            )
-
-    def _integral_to(self, t: float) -> float:
-        """∫ from times[0] to t (values before the first point take the first value)."""
-        if t <= self.times[0]:
-            return self.values[0] * (t - self.times[0])
-        i = bisect.bisect_right(self.times, t) - 1
-        return self._cum[i] + self.values[i] * (t - self.times[i])
 
     def value_at(self, t: float) -> float:
+        """The value in force at ``t`` (the first value before the first point)."""
         i = max(bisect.bisect_right(self.times, t) - 1, 0)
         return self.values[i]
 
@@ -86,7 +80,16 @@ class StepFunction:
         """Time-weighted mean over ``[a, b]``; the value at ``a`` when ``b <= a``."""
         if b <= a:
             return self.value_at(a)
-        return (self._integral_to(b) - self._integral_to(a)) / (b - a)
+        i = max(bisect.bisect_right(self.times, a) - 1, 0)
+        if i + 1 >= len(self.times) or self.times[i + 1] >= b:
+            return self.values[i]  # one step covers the whole interval
+        total, start = 0.0, a
+        while start < b:
+            end = self.times[i + 1] if i + 1 < len(self.times) else b
+            end = min(end, b)
+            total += self.values[i] * (end - start)
+            start, i = end, i + 1
+        return total / (b - a)
 
 
 def _describe_yearly(intensity: Intensity) -> str:
