@@ -30,7 +30,7 @@ def make_data(
     return points, labels
 
 
-def train(tracker: Tracker, epochs: int = 3, samples: int = 20_000, batch_size: int = 128) -> float:
+def train(tracker: Tracker, epochs: int = 3, samples: int = 60_000, batch_size: int = 128) -> float:
     """Train for ``epochs``, one ``epoch`` and one ``eval`` window each; returns accuracy."""
     torch.manual_seed(0)
     x, y = make_data(samples + samples // 4)

@@ -626,6 +626,11 @@ def demo(
             example["train"](tracker, epochs)
         store = _store(settings)
         _print_run(store, tracker.run_id, as_json)
+        if not as_json:
+            err.print(
+                f"next: wattprint report {tracker.run_id[:8]} -o report.html"
+                f"   (or: wattprint show {tracker.run_id[:8]} --region FR --explain)"
+            )
 
 
 def _quickstart_path() -> Path:
