@@ -79,7 +79,7 @@ class ProcessTree:
             now = self._clock()
             if self._scanned_at is None or now - self._scanned_at >= self._rescan_s:
                 try:
-                    members = [self._root, *self._root.children(recursive=True)]
+                    members = [self._root, *self._children()]
                 except psutil.Error:
                     # The root itself has exited: only previously seen descendants remain.
                     members = [s.proc for s in self._live.values() if s.proc.pid != self.root_pid]
@@ -90,6 +90,45 @@ class ProcessTree:
                 self._members_cache = members
                 self._scanned_at = now
             return self._members_cache
+
+    def _children(self) -> list[psutil.Process]:
+        """The root's descendants. Linux lists each thread's children in
+        ``/proc/<pid>/task/<tid>/children``: reading those costs in the size of the tree,
+        where psutil's ``children(recursive=True)`` reads every process of the host.
+        Known ``Process`` objects are reused; psutil is the fallback where the kernel
+        does not provide the files."""
+        known = {p.pid: p for p in self._members_cache}
+        found: list[psutil.Process] = []
+        stack = [self.root_pid]
+        while stack:
+            pid = stack.pop()
+            try:
+                tids = os.listdir(f"/proc/{pid}/task")
+            except OSError:
+                if pid == self.root_pid:
+                    raise psutil.NoSuchProcess(pid) from None
+                continue  # exited meanwhile
+            for tid in tids:
+                try:
+                    with open(f"/proc/{pid}/task/{tid}/children", "rb") as fh:
+                        text = fh.read()
+                except FileNotFoundError:
+                    if not os.path.exists(f"/proc/{pid}/task/{tid}"):
+                        continue  # the thread ended meanwhile
+                    return list(self._root.children(recursive=True))  # no such file here
+                except OSError:
+                    continue
+                for child in text.split():
+                    cpid = int(child)
+                    stack.append(cpid)
+                    proc = known.get(cpid)
+                    if proc is None or not proc.is_running():  # new, or its pid reused
+                        try:
+                            proc = psutil.Process(cpid)
+                        except psutil.Error:
+                            continue
+                    found.append(proc)
+        return found
 
     def cpu_seconds(self) -> float:
         """CPU seconds (user + system) of the tree, its reaped descendants included, since
