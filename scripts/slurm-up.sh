@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Start a one-node SLURM cluster (slurmctld + slurmd on localhost, munge auth) for the
-# distributed tests. Idempotent: installs slurm-wlm only when slurmctld is missing, and
+# distributed tests (slurm-wlm installed by scripts/install-slurm.sh). Idempotent:
 # reuses daemons that are already running. Needs root.
 #
 #   scripts/slurm-up.sh            # prints the SLURM_CONF to export on its last line
@@ -19,11 +19,8 @@ if [ "$(id -u)" != 0 ]; then
 fi
 
 if ! command -v slurmctld >/dev/null 2>&1 && [ ! -x /usr/sbin/slurmctld ]; then
-  echo "slurm-up: installing slurm-wlm" >&2
-  export DEBIAN_FRONTEND=noninteractive
-  apt-get update -qq >&2 || { echo "slurm-up: apt-get update failed" >&2; exit 4; }
-  apt-get install -y -qq --no-install-recommends slurm-wlm >&2 \
-    || { echo "slurm-up: apt-get install slurm-wlm failed" >&2; exit 4; }
+  echo "slurm-up: slurm-wlm is not installed: run scripts/install-slurm.sh (scripts/test.sh does)" >&2
+  exit 4
 fi
 
 mkdir -p "$S/spool/ctld" "$S/spool/d" "$S/log" "$S/run"

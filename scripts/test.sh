@@ -3,4 +3,5 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 WATTPRINT_EXTRAS=torch,dev scripts/setup.sh
+scripts/install-slurm.sh || true  # without root the SLURM tests skip, saying why
 exec .venv/bin/python -m pytest "$@"
