@@ -1,0 +1,560 @@
+"""The benchmark model zoo: vision, audio and NLP models behind one small spec.
+
+A :class:`ModelSpec` knows how to build its model (random init, nothing downloaded), which
+dataset feeds it (:mod:`wattprint.bench.data`), how to collate items into a batch, the
+training loss for a batch and the quality metric on a batch. ``size="tiny"`` shrinks the
+architectures that allow it (audio and NLP) for tests and ``--quick`` runs; the
+torchvision models have one size (the real architecture) and ignore it.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal, cast
+
+import torch
+from torch import Tensor, nn
+from torch.utils.data import Dataset
+
+from wattprint.bench import data as bench_data
+from wattprint.errors import ConfigError
+
+__all__ = [
+    "FAMILIES",
+    "SIZES",
+    "Batch",
+    "ModelSpec",
+    "char_error_rate",
+    "get",
+    "greedy_ctc_decode",
+    "names",
+    "si_sdr",
+    "specs",
+]
+
+Family = Literal["vision", "audio", "nlp"]
+Size = Literal["full", "tiny"]
+FAMILIES: tuple[str, ...] = ("vision", "audio", "nlp")
+SIZES: tuple[str, ...] = ("full", "tiny")
+Batch = dict[str, Tensor]
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """One benchmark model: how to build it, feed it, train it and score it."""
+
+    name: str
+    family: Family
+    task: str
+    dataset: str
+    metric: str
+    higher_is_better: bool
+    builder: Callable[[str, int], nn.Module]
+    default_num_classes: int
+    collate_fn: Callable[[Sequence[Any]], Batch]
+    loss_fn: Callable[[nn.Module, Batch], Tensor]
+    quality_fn: Callable[[nn.Module, Batch], float]
+
+    def build(self, size: str = "full", num_classes: int | None = None) -> nn.Module:
+        """A freshly initialised model (``weights=None``; nothing is downloaded)."""
+        if size not in SIZES:
+            raise ConfigError(f"unknown model size {size!r}; accepted: {', '.join(SIZES)}")
+        return self.builder(size, num_classes or self.default_num_classes)
+
+    def load_data(
+        self,
+        root: str | os.PathLike[str] | None = None,
+        *,
+        train_size: int | None = None,
+        test_size: int | None = None,
+        seed: int = 0,
+    ) -> tuple[Dataset[Any], Dataset[Any], bench_data.DataInfo]:
+        """The train/test datasets of this model (real under ``root``, else synthetic)."""
+        if self.dataset == "cifar10":
+            return bench_data.cifar10(root, train_size=train_size, test_size=test_size, seed=seed)
+        if self.dataset == "librispeech":
+            return bench_data.librispeech(
+                root, train_size=train_size, test_size=test_size, seed=seed
+            )
+        return bench_data.tokens(
+            train_size=train_size or 10_000, test_size=test_size or 1_000, seed=seed
+        )
+
+    def collate(self, items: Sequence[Any]) -> Batch:
+        """Dataset items -> a batch (a ``DataLoader`` ``collate_fn``)."""
+        return self.collate_fn(items)
+
+    def loss(self, model: nn.Module, batch: Batch) -> Tensor:
+        """Scalar training loss of ``model`` on ``batch`` (differentiable)."""
+        return self.loss_fn(model, batch)
+
+    def quality(self, model: nn.Module, batch: Batch) -> float:
+        """The quality metric (``self.metric``) on ``batch``, in eval mode, without grad."""
+        was_training = model.training
+        model.eval()
+        try:
+            with torch.no_grad():
+                return float(self.quality_fn(model, batch))
+        finally:
+            model.train(was_training)
+
+
+# --------------------------------------------------------------------------- metrics
+
+
+def greedy_ctc_decode(log_probs: Tensor, lengths: Tensor | None = None) -> list[list[int]]:
+    """Best-path CTC decoding of (batch, time, classes): collapse repeats, drop blanks."""
+    best = log_probs.argmax(dim=-1)
+    out: list[list[int]] = []
+    for b in range(best.shape[0]):
+        n = int(lengths[b]) if lengths is not None else best.shape[1]
+        seq: list[int] = []
+        prev = -1
+        for idx in best[b, :n].tolist():
+            if idx != prev and idx != bench_data.AUDIO_BLANK:
+                seq.append(idx)
+            prev = idx
+        out.append(seq)
+    return out
+
+
+def _edit_distance(a: Sequence[Any], b: Sequence[Any]) -> int:
+    row = list(range(len(b) + 1))
+    for i, x in enumerate(a, 1):
+        prev, row[0] = row[0], i
+        for j, y in enumerate(b, 1):
+            prev, row[j] = row[j], min(row[j] + 1, row[j - 1] + 1, prev + (x != y))
+    return row[-1]
+
+
+def char_error_rate(
+    hypotheses: Sequence[Sequence[int]], references: Sequence[Sequence[int]]
+) -> float:
+    """Total edit distance over total reference length (0 is perfect)."""
+    dist = sum(_edit_distance(h, r) for h, r in zip(hypotheses, references, strict=True))
+    total = sum(len(r) for r in references)
+    return dist / max(total, 1)
+
+
+def si_sdr(estimate: Tensor, reference: Tensor, eps: float = 1e-8) -> Tensor:
+    """Scale-invariant SDR in dB over the last dimension (higher is better)."""
+    estimate = estimate - estimate.mean(dim=-1, keepdim=True)
+    reference = reference - reference.mean(dim=-1, keepdim=True)
+    scale = (estimate * reference).sum(-1, keepdim=True) / (
+        reference.pow(2).sum(-1, keepdim=True) + eps
+    )
+    target = scale * reference
+    noise = estimate - target
+    return 10 * torch.log10((target.pow(2).sum(-1) + eps) / (noise.pow(2).sum(-1) + eps))
+
+
+# --------------------------------------------------------------------------- vision
+
+
+def _vision_builder(factory: str) -> Callable[[str, int], nn.Module]:
+    def build(size: str, num_classes: int) -> nn.Module:
+        import torchvision  # type: ignore[import-untyped]
+
+        fn = getattr(torchvision.models, factory)
+        return cast(nn.Module, fn(weights=None, num_classes=num_classes))
+
+    return build
+
+
+def _collate_images(items: Sequence[Any]) -> Batch:
+    images = torch.stack([img for img, _ in items])
+    labels = torch.tensor([int(label) for _, label in items], dtype=torch.long)
+    return {"inputs": images, "labels": labels}
+
+
+def _vision_loss(model: nn.Module, batch: Batch) -> Tensor:
+    return nn.functional.cross_entropy(model(batch["inputs"]), batch["labels"])
+
+
+def _vision_accuracy(model: nn.Module, batch: Batch) -> float:
+    pred = model(batch["inputs"]).argmax(dim=-1)
+    return float((pred == batch["labels"]).float().mean())
+
+
+# --------------------------------------------------------------------------- audio
+
+
+def _torchaudio() -> Any:
+    import torchaudio  # type: ignore[import-untyped]
+
+    return torchaudio
+
+
+def _collate_speech(items: Sequence[Any]) -> Batch:
+    waves = [w for w, _ in items]
+    lengths = torch.tensor([w.numel() for w in waves], dtype=torch.long)
+    waveforms = nn.utils.rnn.pad_sequence(waves, batch_first=True)
+    encoded = [torch.tensor(bench_data.encode_text(t), dtype=torch.long) for _, t in items]
+    target_lengths = torch.tensor([e.numel() for e in encoded], dtype=torch.long)
+    targets = nn.utils.rnn.pad_sequence(encoded, batch_first=True)
+    return {
+        "waveforms": waveforms,
+        "lengths": lengths,
+        "targets": targets,
+        "target_lengths": target_lengths,
+    }
+
+
+def _collate_separation(items: Sequence[Any]) -> Batch:
+    """Synthetic two-source mixtures: the utterance plus deterministic coloured noise."""
+    speech = _collate_speech(items)["waveforms"]
+    g = torch.Generator().manual_seed(len(items) * 7919 + speech.shape[-1])
+    noise = torch.randn(speech.shape, generator=g)
+    noise = 0.2 * (noise + torch.roll(noise, 1, dims=-1)) / 2
+    sources = torch.stack([speech, noise], dim=1).unsqueeze(2)  # (B, 2, 1, T)
+    return {"mixture": sources.sum(dim=1), "sources": sources}
+
+
+class _Wav2Vec2CTC(nn.Module):
+    def __init__(self, size: str, num_classes: int) -> None:
+        super().__init__()
+        torchaudio = _torchaudio()
+        if size == "tiny":
+            self.model = torchaudio.models.wav2vec2_model(
+                extractor_mode="group_norm",
+                extractor_conv_layer_config=[(16, 10, 5), (16, 3, 2), (16, 3, 2), (16, 2, 2)],
+                extractor_conv_bias=False,
+                encoder_embed_dim=32,
+                encoder_projection_dropout=0.0,
+                encoder_pos_conv_kernel=16,
+                encoder_pos_conv_groups=4,
+                encoder_num_layers=2,
+                encoder_num_heads=2,
+                encoder_attention_dropout=0.0,
+                encoder_ff_interm_features=64,
+                encoder_ff_interm_dropout=0.0,
+                encoder_dropout=0.0,
+                encoder_layer_norm_first=False,
+                encoder_layer_drop=0.0,
+                aux_num_out=num_classes,
+            )
+        else:
+            self.model = torchaudio.models.wav2vec2_base(aux_num_out=num_classes)
+
+    def forward(self, waveforms: Tensor, lengths: Tensor) -> tuple[Tensor, Tensor]:
+        logits, out_lengths = self.model(waveforms, lengths)
+        return logits.log_softmax(dim=-1), out_lengths
+
+
+class _Wav2LetterCTC(nn.Module):
+    def __init__(self, size: str, num_classes: int) -> None:
+        super().__init__()
+        torchaudio = _torchaudio()
+        self.model = torchaudio.models.Wav2Letter(num_classes=num_classes, input_type="waveform")
+
+    def forward(self, waveforms: Tensor, lengths: Tensor) -> tuple[Tensor, Tensor]:
+        out = self.model(waveforms.unsqueeze(1)).transpose(1, 2)  # (B, T', C), log-probs
+        frames = out.shape[1]
+        scale = frames / max(waveforms.shape[-1], 1)
+        out_lengths = torch.clamp(torch.ceil(lengths.float() * scale).long(), 1, frames)
+        return out, out_lengths
+
+
+class _DeepSpeechCTC(nn.Module):
+    """DeepSpeech on log-mel features (10 ms hop)."""
+
+    def __init__(self, size: str, num_classes: int) -> None:
+        super().__init__()
+        torchaudio = _torchaudio()
+        n_mels = 40 if size == "tiny" else 80
+        self.hop = 160
+        self.features = torchaudio.transforms.MelSpectrogram(
+            sample_rate=bench_data.SAMPLE_RATE, n_fft=400, hop_length=self.hop, n_mels=n_mels
+        )
+        self.model = torchaudio.models.DeepSpeech(
+            n_feature=n_mels, n_hidden=64 if size == "tiny" else 2048, n_class=num_classes
+        )
+
+    def forward(self, waveforms: Tensor, lengths: Tensor) -> tuple[Tensor, Tensor]:
+        feats = torch.log(self.features(waveforms) + 1e-6)  # (B, n_mels, frames)
+        out = self.model(feats.transpose(1, 2).unsqueeze(1))  # (B, frames, C)
+        frames = out.shape[1]
+        out_lengths = torch.clamp(lengths // self.hop + 1, 1, frames)
+        return cast(Tensor, out), out_lengths
+
+
+def _ctc_loss(model: nn.Module, batch: Batch) -> Tensor:
+    log_probs, out_lengths = model(batch["waveforms"], batch["lengths"])
+    return nn.functional.ctc_loss(
+        log_probs.transpose(0, 1),
+        batch["targets"],
+        out_lengths,
+        batch["target_lengths"],
+        blank=bench_data.AUDIO_BLANK,
+        zero_infinity=True,
+    )
+
+
+def _ctc_cer(model: nn.Module, batch: Batch) -> float:
+    log_probs, out_lengths = model(batch["waveforms"], batch["lengths"])
+    hyps = greedy_ctc_decode(log_probs, out_lengths)
+    refs = [batch["targets"][i, : int(n)].tolist() for i, n in enumerate(batch["target_lengths"])]
+    return char_error_rate(hyps, refs)
+
+
+def _build_hdemucs(size: str, num_classes: int) -> nn.Module:
+    torchaudio = _torchaudio()
+    sources = (
+        ["speech", "noise"][:num_classes]
+        if num_classes <= 2
+        else [f"source{i}" for i in range(num_classes)]
+    )
+    if size == "tiny":
+        # nfft must be 4**depth so that the frequency branch collapses at the last layer.
+        return cast(
+            nn.Module,
+            torchaudio.models.HDemucs(
+                sources=sources, audio_channels=1, channels=8, depth=4, nfft=256
+            ),
+        )
+    return cast(nn.Module, torchaudio.models.HDemucs(sources=sources, audio_channels=1))
+
+
+def _separation_loss(model: nn.Module, batch: Batch) -> Tensor:
+    return nn.functional.l1_loss(model(batch["mixture"]), batch["sources"])
+
+
+def _separation_si_sdr(model: nn.Module, batch: Batch) -> float:
+    return float(si_sdr(model(batch["mixture"]), batch["sources"]).mean())
+
+
+# --------------------------------------------------------------------------- NLP
+
+_TINY = {"vocab_size": 256, "dim": 32, "layers": 2, "heads": 2, "ff": 64, "positions": 64}
+
+
+def _build_distilbert(size: str, num_classes: int) -> nn.Module:
+    from transformers import DistilBertConfig, DistilBertForSequenceClassification
+
+    if size == "tiny":
+        config = DistilBertConfig(
+            vocab_size=_TINY["vocab_size"],
+            max_position_embeddings=_TINY["positions"],
+            dim=_TINY["dim"],
+            n_layers=_TINY["layers"],
+            n_heads=_TINY["heads"],
+            hidden_dim=_TINY["ff"],
+        )
+    else:
+        config = DistilBertConfig()
+    config.num_labels = num_classes
+    return cast(nn.Module, DistilBertForSequenceClassification(config))
+
+
+def _build_gpt2(size: str, num_classes: int) -> nn.Module:
+    from transformers import GPT2Config, GPT2LMHeadModel
+
+    if size == "tiny":
+        config = GPT2Config(
+            vocab_size=_TINY["vocab_size"],
+            n_positions=_TINY["positions"],
+            n_embd=_TINY["dim"],
+            n_layer=_TINY["layers"],
+            n_head=_TINY["heads"],
+            n_inner=_TINY["ff"],
+        )
+    else:
+        config = GPT2Config()
+    return cast(nn.Module, GPT2LMHeadModel(config))
+
+
+def _build_t5(size: str, num_classes: int) -> nn.Module:
+    from transformers import T5Config, T5ForConditionalGeneration
+
+    if size == "tiny":
+        config = T5Config(
+            vocab_size=_TINY["vocab_size"],
+            d_model=_TINY["dim"],
+            d_kv=16,
+            d_ff=_TINY["ff"],
+            num_layers=_TINY["layers"],
+            num_heads=_TINY["heads"],
+        )
+    else:  # t5-small
+        config = T5Config(
+            d_model=512,
+            d_kv=64,
+            d_ff=2048,
+            num_layers=6,
+            num_heads=8,
+        )
+    config.decoder_start_token_id = 0
+    config.pad_token_id = 0
+    return cast(nn.Module, T5ForConditionalGeneration(config))
+
+
+def _collate_tokens(items: Sequence[Any]) -> Batch:
+    ids = torch.stack([seq for seq, _ in items])
+    labels = torch.tensor([int(label) for _, label in items], dtype=torch.long)
+    return {"input_ids": ids, "labels": labels}
+
+
+def _hf_loss(out: Any) -> Tensor:
+    loss = getattr(out, "loss", None)
+    if not isinstance(loss, Tensor):
+        raise RuntimeError("the model returned no loss")
+    return loss
+
+
+def _cls_loss(model: nn.Module, batch: Batch) -> Tensor:
+    return _hf_loss(model(input_ids=batch["input_ids"], labels=batch["labels"]))
+
+
+def _cls_accuracy(model: nn.Module, batch: Batch) -> float:
+    logits = model(input_ids=batch["input_ids"]).logits
+    return float((logits.argmax(-1) == batch["labels"]).float().mean())
+
+
+def _lm_loss(model: nn.Module, batch: Batch) -> Tensor:
+    return _hf_loss(model(input_ids=batch["input_ids"], labels=batch["input_ids"]))
+
+
+def _lm_accuracy(model: nn.Module, batch: Batch) -> float:
+    ids = batch["input_ids"]
+    logits = model(input_ids=ids).logits
+    return float((logits[:, :-1].argmax(-1) == ids[:, 1:]).float().mean())
+
+
+def _s2s_loss(model: nn.Module, batch: Batch) -> Tensor:
+    ids = batch["input_ids"]
+    return _hf_loss(model(input_ids=ids, labels=ids.flip(-1)))
+
+
+def _s2s_accuracy(model: nn.Module, batch: Batch) -> float:
+    ids = batch["input_ids"]
+    target = ids.flip(-1)
+    logits = model(input_ids=ids, labels=target).logits  # teacher forcing
+    return float((logits.argmax(-1) == target).float().mean())
+
+
+# --------------------------------------------------------------------------- registry
+
+_AUDIO_CLASSES = len(bench_data.AUDIO_VOCAB)
+
+
+def _vision(name: str, factory: str) -> ModelSpec:
+    return ModelSpec(
+        name=name,
+        family="vision",
+        task="image classification (CIFAR-10)",
+        dataset="cifar10",
+        metric="accuracy",
+        higher_is_better=True,
+        builder=_vision_builder(factory),
+        default_num_classes=10,
+        collate_fn=_collate_images,
+        loss_fn=_vision_loss,
+        quality_fn=_vision_accuracy,
+    )
+
+
+def _asr(name: str, builder: Callable[[str, int], nn.Module]) -> ModelSpec:
+    return ModelSpec(
+        name=name,
+        family="audio",
+        task="speech recognition, CTC (LibriSpeech)",
+        dataset="librispeech",
+        metric="cer",
+        higher_is_better=False,
+        builder=builder,
+        default_num_classes=_AUDIO_CLASSES,
+        collate_fn=_collate_speech,
+        loss_fn=_ctc_loss,
+        quality_fn=_ctc_cer,
+    )
+
+
+_SPECS: dict[str, ModelSpec] = {
+    s.name: s
+    for s in (
+        _vision("resnet50", "resnet50"),
+        _vision("densenet121", "densenet121"),
+        _vision("vgg16", "vgg16"),
+        _vision("mobilenet_v2", "mobilenet_v2"),
+        _vision("efficientnet_b0", "efficientnet_b0"),
+        _asr("wav2vec2_base", _Wav2Vec2CTC),
+        _asr("wav2letter", _Wav2LetterCTC),
+        _asr("deepspeech", _DeepSpeechCTC),
+        ModelSpec(
+            name="hdemucs",
+            family="audio",
+            task="source separation (synthetic speech + noise mixtures)",
+            dataset="librispeech",
+            metric="si_sdr",
+            higher_is_better=True,
+            builder=_build_hdemucs,
+            default_num_classes=2,
+            collate_fn=_collate_separation,
+            loss_fn=_separation_loss,
+            quality_fn=_separation_si_sdr,
+        ),
+        ModelSpec(
+            name="distilbert",
+            family="nlp",
+            task="sequence classification (synthetic tokens)",
+            dataset="tokens",
+            metric="accuracy",
+            higher_is_better=True,
+            builder=_build_distilbert,
+            default_num_classes=bench_data.TOKEN_CLASSES,
+            collate_fn=_collate_tokens,
+            loss_fn=_cls_loss,
+            quality_fn=_cls_accuracy,
+        ),
+        ModelSpec(
+            name="gpt2",
+            family="nlp",
+            task="causal language modelling (synthetic tokens)",
+            dataset="tokens",
+            metric="accuracy",
+            higher_is_better=True,
+            builder=_build_gpt2,
+            default_num_classes=bench_data.TOKEN_CLASSES,
+            collate_fn=_collate_tokens,
+            loss_fn=_lm_loss,
+            quality_fn=_lm_accuracy,
+        ),
+        ModelSpec(
+            name="t5_small",
+            family="nlp",
+            task="sequence-to-sequence, reverse the input (synthetic tokens)",
+            dataset="tokens",
+            metric="accuracy",
+            higher_is_better=True,
+            builder=_build_t5,
+            default_num_classes=bench_data.TOKEN_CLASSES,
+            collate_fn=_collate_tokens,
+            loss_fn=_s2s_loss,
+            quality_fn=_s2s_accuracy,
+        ),
+    )
+}
+
+
+def names(family: str | None = None) -> list[str]:
+    """Registered model names, optionally of one family."""
+    if family is not None and family not in FAMILIES:
+        raise ConfigError(f"unknown model family {family!r}; accepted: {', '.join(FAMILIES)}")
+    return [n for n, s in _SPECS.items() if family is None or s.family == family]
+
+
+def specs(family: str | None = None) -> list[ModelSpec]:
+    """Registered specs, optionally of one family."""
+    return [_SPECS[n] for n in names(family)]
+
+
+def get(name: str) -> ModelSpec:
+    """The spec called ``name``; a :class:`ConfigError` lists the names otherwise."""
+    try:
+        return _SPECS[name]
+    except KeyError:
+        raise ConfigError(
+            f"unknown benchmark model {name!r}; accepted: {', '.join(_SPECS)}"
+        ) from None
