@@ -14,7 +14,7 @@ import math
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import torch
 from torch import Tensor
@@ -71,8 +71,29 @@ def _subset(ds: Dataset[Any], size: int | None) -> Dataset[Any]:
     return Subset(ds, range(size))
 
 
+T_co = TypeVar("T_co", covariant=True)
+
+
 def _generator(seed: int, index: int) -> torch.Generator:
     return torch.Generator().manual_seed(seed * 1_000_003 + index)
+
+
+class _Generated(Dataset[T_co]):
+    """A dataset of ``size`` samples, each built from its own seeded generator: no
+    memory held, and the same sample for the same index every time."""
+
+    def __init__(self, size: int, seed: int) -> None:
+        self.size = size
+        self.seed = seed
+
+    def __len__(self) -> int:
+        return self.size
+
+    def _rng(self, index: int) -> torch.Generator:
+        """The generator of sample ``index``; ``IndexError`` outside the dataset."""
+        if not 0 <= index < self.size:
+            raise IndexError(index)
+        return _generator(self.seed, index)
 
 
 # --------------------------------------------------------------------------- vision
@@ -85,23 +106,17 @@ def _normalise(img: Tensor) -> Tensor:
     return (img.float() / 255.0 - mean) / std
 
 
-class SyntheticImages(Dataset[tuple[Tensor, int]]):
+class SyntheticImages(_Generated[tuple[Tensor, int]]):
     """CIFAR-shaped images whose colour and stripe pattern depend on the class."""
 
     def __init__(self, size: int, *, num_classes: int = 10, seed: int = 0) -> None:
-        self.size = size
+        super().__init__(size, seed)
         self.num_classes = num_classes
-        self.seed = seed
         palette = _generator(seed, -1)
         self._colours = torch.randint(40, 216, (num_classes, 3), generator=palette)
 
-    def __len__(self) -> int:
-        return self.size
-
     def __getitem__(self, index: int) -> tuple[Tensor, int]:
-        if not 0 <= index < self.size:
-            raise IndexError(index)
-        g = _generator(self.seed, index)
+        g = self._rng(index)
         label = index % self.num_classes
         ys = torch.arange(32).view(32, 1).float()
         xs = torch.arange(32).view(1, 32).float()
@@ -186,24 +201,18 @@ def decode_text(indices: list[int]) -> str:
     return "".join(AUDIO_VOCAB[i] for i in indices if i != AUDIO_BLANK)
 
 
-class SyntheticSpeech(Dataset[tuple[Tensor, str]]):
+class SyntheticSpeech(_Generated[tuple[Tensor, str]]):
     """16 kHz 'utterances': one tone per character of a random transcript."""
 
     def __init__(
         self, size: int, *, seconds: float = 1.0, chars_per_utterance: int = 5, seed: int = 0
     ) -> None:
-        self.size = size
+        super().__init__(size, seed)
         self.num_samples = int(SAMPLE_RATE * seconds)
         self.chars = chars_per_utterance
-        self.seed = seed
-
-    def __len__(self) -> int:
-        return self.size
 
     def __getitem__(self, index: int) -> tuple[Tensor, str]:
-        if not 0 <= index < self.size:
-            raise IndexError(index)
-        g = _generator(self.seed, index)
+        g = self._rng(index)
         picks = torch.randint(0, len(_SYNTH_CHARS), (self.chars,), generator=g).tolist()
         text = "".join(_SYNTH_CHARS[i] for i in picks).strip() or "a"
         seg = self.num_samples // self.chars
@@ -310,7 +319,7 @@ def librispeech(
 TOKEN_CLASSES = 4
 
 
-class SyntheticTokens(Dataset[tuple[Tensor, int]]):
+class SyntheticTokens(_Generated[tuple[Tensor, int]]):
     """Arithmetic token sequences ``start, start+s, ... (mod vocab)``; label = step index.
 
     The next token is predictable (language modelling) and the label is a function of
@@ -318,18 +327,12 @@ class SyntheticTokens(Dataset[tuple[Tensor, int]]):
     """
 
     def __init__(self, size: int, *, vocab_size: int, seq_len: int, seed: int = 0) -> None:
-        self.size = size
+        super().__init__(size, seed)
         self.vocab_size = vocab_size
         self.seq_len = seq_len
-        self.seed = seed
-
-    def __len__(self) -> int:
-        return self.size
 
     def __getitem__(self, index: int) -> tuple[Tensor, int]:
-        if not 0 <= index < self.size:
-            raise IndexError(index)
-        g = _generator(self.seed, index)
+        g = self._rng(index)
         label = index % TOKEN_CLASSES
         start = int(torch.randint(0, self.vocab_size, (1,), generator=g))
         seq = (start + (label + 1) * torch.arange(self.seq_len)) % self.vocab_size
