@@ -1,5 +1,5 @@
-"""Run groups in the store: group columns from journals, ``get_group``, and the upgrade
-of a schema-1 store."""
+"""Run groups in the store: group columns from journals, ``get_group``, and the upgrades
+of schema-1 and schema-2 stores."""
 
 from __future__ import annotations
 
@@ -97,12 +97,26 @@ def test_schema_1_store_is_upgraded(store_url: str, journal_dir: Path) -> None:
                 "local_world_size",
                 "node",
                 "launcher",
+                "labels",
             ):
                 conn.execute(text(f'ALTER TABLE runs DROP COLUMN "{column}"'))
             conn.execute(update(SchemaInfo).values(version=1))
         assert store.schema_version == 1
     _write(journal_dir, 0, "a", ["cpu:0"])
     with Store(store_url, journal_dir) as store:
-        assert store.schema_version == SCHEMA_VERSION == 2
+        assert store.schema_version == SCHEMA_VERSION == 3
         store.sync()
         assert store.get_group("job-9").ranks[0].node == "a"
+        assert store.list_runs()[0].labels == {}
+
+
+def test_schema_2_store_gains_labels(store_url: str, journal_dir: Path) -> None:
+    with Store(store_url, journal_dir) as store:
+        with store.engine.begin() as conn:
+            conn.execute(text('ALTER TABLE runs DROP COLUMN "labels"'))
+            conn.execute(update(SchemaInfo).values(version=2))
+    _write(journal_dir, 0, "a", ["cpu:0"])
+    with Store(store_url, journal_dir) as store:
+        assert store.schema_version == 3
+        store.sync()
+        assert store.list_runs(labels={})[0].labels == {}

@@ -155,6 +155,26 @@ def test_vanishing_sysfs_file_drops_the_meter_and_keeps_energy(
     assert store.get_run("lost").energy_j == pytest.approx(25)
 
 
+def test_labels_are_stored_and_select_runs(data_dir: Path, powercap: FakePowercap) -> None:
+    for model in ("resnet50", "vgg16"):
+        with _tracker(powercap, run=model, labels={"benchmark": "b1", "model": model}):
+            powercap.advance("intel-rapl:0", 10)
+    with _tracker(powercap, run="other", labels={"benchmark": "b2", "model": "vgg16"}):
+        pass
+    store = _store(data_dir)
+    assert store.get_run("resnet50").labels == {"benchmark": "b1", "model": "resnet50"}
+    chosen = store.list_runs(labels={"benchmark": "b1"})
+    assert sorted(r.name for r in chosen) == ["resnet50", "vgg16"]
+    assert [r.name for r in store.list_runs(labels={"model": "vgg16"}, limit=1)] == ["other"]
+    assert store.list_runs(labels={"benchmark": "b3"}) == []
+
+
+@pytest.mark.parametrize("labels", [{"": "x"}, {"epochs": 3}, {1: "x"}])
+def test_bad_labels_are_one_clear_error(labels: dict[object, object]) -> None:
+    with pytest.raises(ConfigError, match="labels are non-empty strings"):
+        wattprint.track(labels=labels)  # type: ignore[arg-type]
+
+
 def test_invalid_option_is_one_clear_error(data_dir: Path) -> None:
     with pytest.raises(ConfigError, match="attribution='gpu'"):
         wattprint.track(attribution="gpu")

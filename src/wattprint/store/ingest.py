@@ -391,6 +391,7 @@ class _Batch:
                 last_seen_at=started_at,
                 totals={},
                 version=_opt_str(record.get("version")),
+                labels=_labels(record.get("labels")),
                 **_group_values(record),
             )
         )
@@ -578,6 +579,14 @@ def _group_values(record: dict[str, Any]) -> dict[str, Any]:
         "node": _opt_str(record.get("node")),
         "launcher": launcher[:16] if launcher is not None else None,
     }
+
+
+def _labels(value: Any) -> dict[str, str]:
+    """A run record's labels (str -> str); anything else in older or foreign journals is
+    dropped."""
+    if not isinstance(value, dict):
+        return {}
+    return {str(k): str(v) for k, v in value.items() if v is not None}
 
 
 def _as_dict(value: Any) -> dict[str, Any]:

@@ -11,7 +11,8 @@ it is read.
 Record kinds (``"kind"`` key), each with ``"seq"`` (0, 1, 2, … within a run):
 
 * ``run`` (always seq 0): ``run_id, project, name, host, pid, pid_create_time,
-  started_at, command, git_commit, hardware, settings, components, version``;
+  started_at, command, git_commit, hardware, settings, components, version``, and
+  ``labels`` (dict str → str, may be absent);
   ``components`` is a list of ``Component`` fields as dicts.
 * ``samples``: ``rows`` = list of ``[t, component, energy_j, power_w]`` with
   ``energy_j`` cumulative since the run started, for the components charged to the

@@ -26,10 +26,12 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-SCHEMA_VERSION: Final = 2
+SCHEMA_VERSION: Final = 3
 """1: first release. 2: ``runs`` gains the distributed-run columns (``group_id``, ``rank``,
 ``local_rank``, ``world_size``, ``local_world_size``, ``node``, ``launcher``); stores
-at version 1 are upgraded in place when opened (``ALTER TABLE … ADD COLUMN``)."""
+at version 1 are upgraded in place when opened (``ALTER TABLE … ADD COLUMN``).
+3: ``runs`` gains ``labels`` (JSON object of str → str: what the run belongs to, e.g. a
+benchmark, a model, a suite), added the same way."""
 
 RunStatus = Literal["running", "finished", "failed", "interrupted"]
 RUN_STATUSES: Final[tuple[str, ...]] = ("running", "finished", "failed", "interrupted")
@@ -114,6 +116,8 @@ class Run(Base):
     local_world_size: Mapped[int | None] = mapped_column(Integer)
     node: Mapped[str | None] = mapped_column(String(255))
     launcher: Mapped[str | None] = mapped_column(String(16))
+    # Schema 3: free-form str -> str labels given to the tracker (benchmark, model, …).
+    labels: Mapped[dict[str, str] | None] = mapped_column(JSON)
 
 
 GROUP_COLUMNS: Final[tuple[tuple[str, str], ...]] = (
@@ -126,6 +130,9 @@ GROUP_COLUMNS: Final[tuple[tuple[str, str], ...]] = (
     ("launcher", "VARCHAR(16)"),
 )
 """Columns added by schema 2, with portable SQL types for ``ALTER TABLE``."""
+
+LABEL_COLUMNS: Final[tuple[tuple[str, str], ...]] = (("labels", "JSON"),)
+"""Columns added by schema 3."""
 
 
 class ComponentRow(Base):

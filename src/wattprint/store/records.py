@@ -40,6 +40,7 @@ class RunSummary:
     the last record ingested. ``quality`` is ``measured`` only when every component
     was measured. The group fields are set for one rank of a distributed run (``group``
     shared by all its ranks, ``node`` the host or SLURM node) and ``None`` otherwise.
+    ``labels`` are the ones given to the tracker (e.g. ``{"benchmark": …, "model": …}``).
     """
 
     run_id: str
@@ -61,6 +62,7 @@ class RunSummary:
     local_rank: int | None = None
     world_size: int | None = None
     node: str | None = None
+    labels: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import sqlite3
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
@@ -37,6 +37,7 @@ from wattprint.errors import NotFoundError, StoreError
 from wattprint.store import ingest
 from wattprint.store.models import (
     GROUP_COLUMNS,
+    LABEL_COLUMNS,
     RUN_STATUSES,
     SCHEMA_VERSION,
     Base,
@@ -176,9 +177,10 @@ class Store:
         limit: int = 50,
         offset: int = 0,
         group: str | None = None,
+        labels: Mapping[str, str] | None = None,
     ) -> list[RunSummary]:
-        """Runs, newest first, optionally of one project, one status and/or one group
-        (the ranks of a distributed run, then by rank)."""
+        """Runs, newest first, optionally of one project, one status, one group (the
+        ranks of a distributed run, then by rank) and/or carrying all of ``labels``."""
         if status is not None and status not in RUN_STATUSES:
             raise ValueError(f"status={status!r}: accepted: {', '.join(RUN_STATUSES)}")
         if limit < 0 or offset < 0:
@@ -190,9 +192,14 @@ class Store:
             query = query.where(Run.status == status)
         if group is not None:
             query = query.where(Run.group_id == group)
-        query = query.limit(limit).offset(offset)
+        if not labels:  # JSON matching is not portable: labels are filtered below
+            query = query.limit(limit).offset(offset)
         with self._session() as session:
             runs = list(session.scalars(query))
+            if labels:
+                wanted = dict(labels)
+                runs = [r for r in runs if wanted.items() <= dict(r.labels or {}).items()]
+                runs = runs[offset : offset + limit]
             components = _components_of(session, [r.id for r in runs])
             return [RunSummary(**_summary_fields(r, components.get(r.id, []))) for r in runs]
 
@@ -435,12 +442,15 @@ def _upgrade(engine: Engine, version: int) -> None:
         current = conn.scalar(select(SchemaInfo.version))
         if current is None or int(current) >= SCHEMA_VERSION:
             return  # another process upgraded it meanwhile
+        have = {c["name"] for c in inspect(conn).get_columns(Run.__tablename__)}
+        added = (GROUP_COLUMNS if int(current) < 2 else ()) + (
+            LABEL_COLUMNS if int(current) < 3 else ()
+        )
+        for name, sql_type in added:
+            if name not in have:
+                column = conn.dialect.identifier_preparer.quote(name)
+                conn.execute(text(f"ALTER TABLE runs ADD COLUMN {column} {sql_type}"))
         if int(current) < 2:
-            have = {c["name"] for c in inspect(conn).get_columns(Run.__tablename__)}
-            for name, sql_type in GROUP_COLUMNS:
-                if name not in have:
-                    column = conn.dialect.identifier_preparer.quote(name)
-                    conn.execute(text(f"ALTER TABLE runs ADD COLUMN {column} {sql_type}"))
             for index in Base.metadata.tables[Run.__tablename__].indexes:
                 if index.name == "ix_runs_group_id_rank":
                     index.create(conn, checkfirst=True)
@@ -585,6 +595,7 @@ def _summary_fields(run: Run, components: Iterable[ComponentRow]) -> dict[str, A
         "local_rank": run.local_rank,
         "world_size": run.world_size,
         "node": run.node,
+        "labels": dict(run.labels or {}),
     }
 
 

@@ -17,6 +17,6 @@ def track(
 ) -> Tracker:
     """A tracker for ``project``/``run``, to use with ``with``, as a decorator, or with
     ``start()``/``stop()``. Other options are ``Settings`` fields (e.g.
-    ``sample_interval_s=0.1``, ``attribution="machine"``); invalid values raise
-    ``ConfigError``."""
+    ``sample_interval_s=0.1``, ``attribution="machine"``) or tracker options
+    (``labels={"model": "resnet50"}``, ``sinks=…``); invalid values raise ``ConfigError``."""
     return Tracker(settings, project=project, run=run, **options)

@@ -17,7 +17,7 @@ import tempfile
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
 from wattprint import __version__
 from wattprint.config import Settings, load_settings
-from wattprint.errors import WattprintError
+from wattprint.errors import ConfigError, WattprintError
 from wattprint.meters.base import Component, Meter, SourceStatus
 from wattprint.store.journal import JournalWriter, journal_path
 from wattprint.tracking import context
@@ -78,6 +78,7 @@ class Tracker:
         sinks: Sequence[Sink] = (),
         rank: RankInfo | None = None,  # default: detected from torchrun's / SLURM's variables
         device: int | str | None = None,  # the rank's GPU among the visible ones, or "all"
+        labels: Mapping[str, str] | None = None,  # stored with the run: benchmark, model, …
         **overrides: Any,
     ) -> None:
         overrides = {k: v for k, v in overrides.items() if v is not None}
@@ -95,6 +96,7 @@ class Tracker:
             except (ValueError, TypeError) as exc:
                 raise WattprintError(str(exc)) from None
         self._device = device
+        self.labels = _check_labels(labels)
         self.rank: RankInfo = rank if rank is not None else single_process()
         self._rank_given = rank is not None
         self._gpus_selected = False
@@ -151,6 +153,7 @@ class Tracker:
                 version=__version__,
                 tree_root_pid=self._tree.root_pid if self._tree is not None else None,
                 tree_root=self._tree_root_reason,
+                labels=self.labels,
                 **self.rank.record_fields(),
             )
             self._start = _Mark(started_at, self._read(), None)
@@ -525,6 +528,19 @@ def _detect_rank() -> RankInfo:
     except Exception as exc:  # detection must never break the run
         log.warning("wattprint: rank detection failed (%s); measuring a single process", exc)
         return single_process()
+
+
+def _check_labels(labels: Mapping[str, str] | None) -> dict[str, str]:
+    """Labels as a plain dict; ``ConfigError`` names the first one that is not str -> str."""
+    checked: dict[str, str] = {}
+    for key, value in (labels or {}).items():
+        if not isinstance(key, str) or not key or not isinstance(value, str):
+            raise ConfigError(
+                f"label {key!r}: {value!r} is not accepted: labels are non-empty strings "
+                "mapped to strings"
+            )
+        checked[key] = value
+    return checked
 
 
 def _fallback_dir() -> Path:
