@@ -109,10 +109,12 @@ def _normalise(img: Tensor) -> Tensor:
 class SyntheticImages(_Generated[tuple[Tensor, int]]):
     """CIFAR-shaped images whose colour and stripe pattern depend on the class."""
 
-    def __init__(self, size: int, *, num_classes: int = 10, seed: int = 0) -> None:
+    def __init__(
+        self, size: int, *, num_classes: int = 10, seed: int = 0, palette_seed: int = 0
+    ) -> None:
         super().__init__(size, seed)
         self.num_classes = num_classes
-        palette = _generator(seed, -1)
+        palette = _generator(palette_seed, -1)  # the same classes in every split
         self._colours = torch.randint(40, 216, (num_classes, 3), generator=palette)
 
     def __getitem__(self, index: int) -> tuple[Tensor, int]:
@@ -182,8 +184,8 @@ def cifar10(
         num_classes=10,
     )
     return (
-        SyntheticImages(n_train, seed=seed),
-        SyntheticImages(n_test, seed=seed + 1),
+        SyntheticImages(n_train, seed=seed, palette_seed=seed),
+        SyntheticImages(n_test, seed=seed + 1, palette_seed=seed),
         info,
     )
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Literal, cast
 
 import torch
@@ -29,6 +30,8 @@ __all__ = [
     "char_error_rate",
     "get",
     "greedy_ctc_decode",
+    "image_classifier_spec",
+    "local_weights_path",
     "names",
     "si_sdr",
     "specs",
@@ -55,13 +58,29 @@ class ModelSpec:
     default_num_classes: int
     collate_fn: Callable[[Sequence[Any]], Batch]
     loss_fn: Callable[[nn.Module, Batch], Tensor]
-    quality_fn: Callable[[nn.Module, Batch], float]
+    forward_fn: Callable[[nn.Module, Batch], Any]
+    score_fn: Callable[[Any, Batch], float]
 
-    def build(self, size: str = "full", num_classes: int | None = None) -> nn.Module:
-        """A freshly initialised model (``weights=None``; nothing is downloaded)."""
+    pretrained_fn: Callable[[int], nn.Module] | None = None
+
+    def build(
+        self, size: str = "full", num_classes: int | None = None, *, pretrained: bool = False
+    ) -> nn.Module:
+        """A freshly initialised model (``weights=None``; nothing is downloaded), or with
+        ``pretrained=True`` one from weights already on this machine (full size only)."""
         if size not in SIZES:
             raise ConfigError(f"unknown model size {size!r}; accepted: {', '.join(SIZES)}")
-        return self.builder(size, num_classes or self.default_num_classes)
+        classes = num_classes or self.default_num_classes
+        if not pretrained:
+            return self.builder(size, classes)
+        if self.pretrained_fn is None:
+            have = ", ".join(n for n, s in _SPECS.items() if s.pretrained_fn is not None)
+            raise ConfigError(
+                f"{self.name}: no pretrained weights are known for it; accepted: {have}"
+            )
+        if size != "full":
+            raise ConfigError(f"{self.name}: pretrained weights exist for size 'full' only")
+        return self.pretrained_fn(classes)
 
     def load_data(
         self,
@@ -90,13 +109,21 @@ class ModelSpec:
         """Scalar training loss of ``model`` on ``batch`` (differentiable)."""
         return self.loss_fn(model, batch)
 
+    def forward(self, model: nn.Module, batch: Batch) -> Any:
+        """The model's inference output on ``batch`` (what is timed and metered)."""
+        return self.forward_fn(model, batch)
+
+    def score(self, outputs: Any, batch: Batch) -> float:
+        """The quality metric (``self.metric``) of ``forward``'s outputs on ``batch``."""
+        return float(self.score_fn(outputs, batch))
+
     def quality(self, model: nn.Module, batch: Batch) -> float:
-        """The quality metric (``self.metric``) on ``batch``, in eval mode, without grad."""
+        """The quality metric on ``batch``, in eval mode, without grad."""
         was_training = model.training
         model.eval()
         try:
             with torch.no_grad():
-                return float(self.quality_fn(model, batch))
+                return self.score(self.forward(model, batch), batch)
         finally:
             model.train(was_training)
 
@@ -163,6 +190,42 @@ def _vision_builder(factory: str) -> Callable[[str, int], nn.Module]:
     return build
 
 
+def local_weights_path(factory: str) -> Path:
+    """Where torchvision keeps the default weights of ``factory`` once downloaded
+    (``$TORCH_HOME/hub/checkpoints/<file>``): the only place they are looked for."""
+    import torchvision
+
+    weights = torchvision.models.get_model_weights(factory).DEFAULT
+    return Path(torch.hub.get_dir()) / "checkpoints" / str(weights.url).rsplit("/", 1)[-1]
+
+
+def _vision_pretrained(factory: str) -> Callable[[int], nn.Module]:
+    def build(num_classes: int) -> nn.Module:
+        import torchvision
+
+        path = local_weights_path(factory)
+        if not path.is_file():
+            raise ConfigError(
+                f"no local pretrained weights for {factory}: expected {path} (nothing is "
+                "downloaded; copy the file there or set TORCH_HOME)"
+            )
+        weights = torchvision.models.get_model_weights(factory).DEFAULT
+        model = cast(nn.Module, getattr(torchvision.models, factory)(weights=weights))
+        return _new_head(model, num_classes)
+
+    return build
+
+
+def _new_head(model: nn.Module, num_classes: int) -> nn.Module:
+    """Replace the last ``nn.Linear`` (the ImageNet classifier) by a fresh one with
+    ``num_classes`` outputs, for fine-tuning."""
+    name, last = [(n, m) for n, m in model.named_modules() if isinstance(m, nn.Linear)][-1]
+    parent_name, _, attr = name.rpartition(".")
+    parent = model.get_submodule(parent_name) if parent_name else model
+    setattr(parent, attr, nn.Linear(last.in_features, num_classes))
+    return model
+
+
 def _collate_images(items: Sequence[Any]) -> Batch:
     images = torch.stack([img for img, _ in items])
     labels = torch.tensor([int(label) for _, label in items], dtype=torch.long)
@@ -173,9 +236,12 @@ def _vision_loss(model: nn.Module, batch: Batch) -> Tensor:
     return nn.functional.cross_entropy(model(batch["inputs"]), batch["labels"])
 
 
-def _vision_accuracy(model: nn.Module, batch: Batch) -> float:
-    pred = model(batch["inputs"]).argmax(dim=-1)
-    return float((pred == batch["labels"]).float().mean())
+def _vision_forward(model: nn.Module, batch: Batch) -> Tensor:
+    return cast(Tensor, model(batch["inputs"]))
+
+
+def _accuracy(logits: Tensor, batch: Batch) -> float:
+    return float((logits.argmax(dim=-1) == batch["labels"]).float().mean())
 
 
 # --------------------------------------------------------------------------- audio
@@ -292,8 +358,12 @@ def _ctc_loss(model: nn.Module, batch: Batch) -> Tensor:
     )
 
 
-def _ctc_cer(model: nn.Module, batch: Batch) -> float:
-    log_probs, out_lengths = model(batch["waveforms"], batch["lengths"])
+def _ctc_forward(model: nn.Module, batch: Batch) -> tuple[Tensor, Tensor]:
+    return cast(tuple[Tensor, Tensor], model(batch["waveforms"], batch["lengths"]))
+
+
+def _ctc_cer(outputs: tuple[Tensor, Tensor], batch: Batch) -> float:
+    log_probs, out_lengths = outputs
     hyps = greedy_ctc_decode(log_probs, out_lengths)
     refs = [batch["targets"][i, : int(n)].tolist() for i, n in enumerate(batch["target_lengths"])]
     return char_error_rate(hyps, refs)
@@ -321,8 +391,12 @@ def _separation_loss(model: nn.Module, batch: Batch) -> Tensor:
     return nn.functional.l1_loss(model(batch["mixture"]), batch["sources"])
 
 
-def _separation_si_sdr(model: nn.Module, batch: Batch) -> float:
-    return float(si_sdr(model(batch["mixture"]), batch["sources"]).mean())
+def _separation_forward(model: nn.Module, batch: Batch) -> Tensor:
+    return cast(Tensor, model(batch["mixture"]))
+
+
+def _separation_si_sdr(estimate: Tensor, batch: Batch) -> float:
+    return float(si_sdr(estimate.float(), batch["sources"]).mean())
 
 
 # --------------------------------------------------------------------------- NLP
@@ -407,18 +481,16 @@ def _cls_loss(model: nn.Module, batch: Batch) -> Tensor:
     return _hf_loss(model(input_ids=batch["input_ids"], labels=batch["labels"]))
 
 
-def _cls_accuracy(model: nn.Module, batch: Batch) -> float:
-    logits = model(input_ids=batch["input_ids"]).logits
-    return float((logits.argmax(-1) == batch["labels"]).float().mean())
+def _logits(model: nn.Module, batch: Batch) -> Tensor:
+    return cast(Tensor, model(input_ids=batch["input_ids"]).logits)
 
 
 def _lm_loss(model: nn.Module, batch: Batch) -> Tensor:
     return _hf_loss(model(input_ids=batch["input_ids"], labels=batch["input_ids"]))
 
 
-def _lm_accuracy(model: nn.Module, batch: Batch) -> float:
+def _lm_accuracy(logits: Tensor, batch: Batch) -> float:
     ids = batch["input_ids"]
-    logits = model(input_ids=ids).logits
     return float((logits[:, :-1].argmax(-1) == ids[:, 1:]).float().mean())
 
 
@@ -427,11 +499,14 @@ def _s2s_loss(model: nn.Module, batch: Batch) -> Tensor:
     return _hf_loss(model(input_ids=ids, labels=ids.flip(-1)))
 
 
-def _s2s_accuracy(model: nn.Module, batch: Batch) -> float:
+def _s2s_forward(model: nn.Module, batch: Batch) -> Tensor:
+    """One teacher-forced pass (the decoder sees the target), not autoregressive decoding."""
     ids = batch["input_ids"]
-    target = ids.flip(-1)
-    logits = model(input_ids=ids, labels=target).logits  # teacher forcing
-    return float((logits.argmax(-1) == target).float().mean())
+    return cast(Tensor, model(input_ids=ids, labels=ids.flip(-1)).logits)
+
+
+def _s2s_accuracy(logits: Tensor, batch: Batch) -> float:
+    return float((logits.argmax(-1) == batch["input_ids"].flip(-1)).float().mean())
 
 
 # --------------------------------------------------------------------------- registry
@@ -439,7 +514,13 @@ def _s2s_accuracy(model: nn.Module, batch: Batch) -> float:
 _AUDIO_CLASSES = len(bench_data.AUDIO_VOCAB)
 
 
-def _vision(name: str, factory: str) -> ModelSpec:
+def image_classifier_spec(
+    name: str,
+    builder: Callable[[str, int], nn.Module],
+    pretrained_fn: Callable[[int], nn.Module] | None = None,
+) -> ModelSpec:
+    """A CIFAR-10 classification spec around any ``builder(size, num_classes)``: the zoo's
+    vision models, and the scaling experiments' MLPs and CNNs."""
     return ModelSpec(
         name=name,
         family="vision",
@@ -447,12 +528,18 @@ def _vision(name: str, factory: str) -> ModelSpec:
         dataset="cifar10",
         metric="accuracy",
         higher_is_better=True,
-        builder=_vision_builder(factory),
+        builder=builder,
+        pretrained_fn=pretrained_fn,
         default_num_classes=10,
         collate_fn=_collate_images,
         loss_fn=_vision_loss,
-        quality_fn=_vision_accuracy,
+        forward_fn=_vision_forward,
+        score_fn=_accuracy,
     )
+
+
+def _vision(name: str, factory: str) -> ModelSpec:
+    return image_classifier_spec(name, _vision_builder(factory), _vision_pretrained(factory))
 
 
 def _asr(name: str, builder: Callable[[str, int], nn.Module]) -> ModelSpec:
@@ -467,7 +554,8 @@ def _asr(name: str, builder: Callable[[str, int], nn.Module]) -> ModelSpec:
         default_num_classes=_AUDIO_CLASSES,
         collate_fn=_collate_speech,
         loss_fn=_ctc_loss,
-        quality_fn=_ctc_cer,
+        forward_fn=_ctc_forward,
+        score_fn=_ctc_cer,
     )
 
 
@@ -493,7 +581,8 @@ _SPECS: dict[str, ModelSpec] = {
             default_num_classes=2,
             collate_fn=_collate_separation,
             loss_fn=_separation_loss,
-            quality_fn=_separation_si_sdr,
+            forward_fn=_separation_forward,
+            score_fn=_separation_si_sdr,
         ),
         ModelSpec(
             name="distilbert",
@@ -506,7 +595,8 @@ _SPECS: dict[str, ModelSpec] = {
             default_num_classes=bench_data.TOKEN_CLASSES,
             collate_fn=_collate_tokens,
             loss_fn=_cls_loss,
-            quality_fn=_cls_accuracy,
+            forward_fn=_logits,
+            score_fn=_accuracy,
         ),
         ModelSpec(
             name="gpt2",
@@ -519,7 +609,8 @@ _SPECS: dict[str, ModelSpec] = {
             default_num_classes=bench_data.TOKEN_CLASSES,
             collate_fn=_collate_tokens,
             loss_fn=_lm_loss,
-            quality_fn=_lm_accuracy,
+            forward_fn=_logits,
+            score_fn=_lm_accuracy,
         ),
         ModelSpec(
             name="t5_small",
@@ -532,7 +623,8 @@ _SPECS: dict[str, ModelSpec] = {
             default_num_classes=bench_data.TOKEN_CLASSES,
             collate_fn=_collate_tokens,
             loss_fn=_s2s_loss,
-            quality_fn=_s2s_accuracy,
+            forward_fn=_s2s_forward,
+            score_fn=_s2s_accuracy,
         ),
     )
 }
