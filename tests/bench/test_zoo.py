@@ -1,4 +1,5 @@
 import math
+from pathlib import Path
 
 import pytest
 import torch
@@ -99,3 +100,35 @@ def test_full_size_audio_models_run_forward(name: str, low: float, high: float) 
     train, _, _ = spec.load_data(train_size=1, test_size=1)
     batch = spec.collate([train[0]])
     assert math.isfinite(spec.quality(model, batch))
+
+
+def test_pretrained_weights_are_loaded_from_the_local_cache_only(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import torchvision  # type: ignore[import-untyped]
+
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch"))
+    spec = zoo.get("mobilenet_v2")
+    path = zoo.local_weights_path("mobilenet_v2")
+    with pytest.raises(
+        ConfigError,
+        match=r"no local pretrained weights for mobilenet_v2: expected .*7ebf99e0\.pth",
+    ):
+        spec.build(pretrained=True)
+    torch.manual_seed(3)
+    imagenet = torchvision.models.mobilenet_v2(weights=None)  # stands in for the real file
+    path.parent.mkdir(parents=True)
+    torch.save(imagenet.state_dict(), path)
+    model = spec.build(pretrained=True)
+    first = next(iter(imagenet.state_dict()))
+    assert torch.equal(model.state_dict()[first], imagenet.state_dict()[first])
+    assert model.eval()(torch.zeros(1, 3, 32, 32)).shape == (1, 10)  # a new head for CIFAR-10
+
+
+def test_pretrained_is_refused_where_it_does_not_apply() -> None:
+    with pytest.raises(
+        ConfigError, match=r"gpt2: no pretrained weights are known for it; accepted: resnet50"
+    ):
+        zoo.get("gpt2").build(pretrained=True)
+    with pytest.raises(ConfigError, match="size 'full' only"):
+        zoo.get("resnet50").build("tiny", pretrained=True)

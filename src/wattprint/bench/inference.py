@@ -13,11 +13,10 @@ the windows.
 from __future__ import annotations
 
 import contextlib
-import itertools
 import statistics
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 import torch
 from torch import Tensor, nn
@@ -36,6 +35,15 @@ __all__ = [
 
 
 Batch = dict[str, Tensor]
+
+
+class Batches(Protocol):
+    """What yields the batches: a ``DataLoader``, a list; its length is the batch count,
+    so that fetching the next batch can happen inside that batch's window."""
+
+    def __iter__(self) -> Iterator[Batch]: ...
+
+    def __len__(self) -> int: ...
 
 
 @dataclass(frozen=True)
@@ -106,7 +114,7 @@ def autocast(device: torch.device, enabled: bool) -> contextlib.AbstractContextM
 def measure_inference(
     tracker: Tracker,
     model: nn.Module,
-    batches: Iterable[Batch],
+    batches: Batches,
     forward: Callable[[nn.Module, Batch], Any],
     *,
     device: torch.device,
@@ -133,13 +141,10 @@ def measure_inference(
     try:
         with tracker.window(INFERENCE_WINDOW), torch.inference_mode():
             iterator = iter(batches)
-            for i in itertools.count():
+            for i in range(len(batches)):
                 name = WARMUP_WINDOW if i < warmup else BATCH_WINDOW
                 tracker.begin_window(name)
-                batch = next(iterator, None)
-                if batch is None:
-                    tracker.end_window(name)  # an empty window: not counted
-                    break
+                batch = next(iterator)
                 on_device = to_device(batch, device)
                 with autocast(device, amp):
                     outputs = forward(model, on_device)

@@ -247,18 +247,18 @@ def run_model(
         test_size=options.test_size,
         seed=options.seed,
     )
-    model = spec.build(options.size, pretrained=options.pretrained).to(device)
+    model = spec.build(options.size, pretrained=options.pretrained)  # config errors: no run
     train_loader = _loader(spec, train, options, shuffle=True)
     test_loader = _loader(spec, test, options, shuffle=False)
     eval_loader = _loader(spec, test, options, shuffle=False, size=options.eval_size)
-    first = to_device(next(iter(test_loader)), device)
-    flops = flops_per_sample(spec, model, first)
-    optimizer = torch.optim.AdamW(model.parameters(), lr=options.lr)
-    scaler = torch.amp.GradScaler("cuda", enabled=options.amp and device.type == "cuda")
     n_train, n_test = len(train), len(test)  # type: ignore[arg-type]
     run_settings = settings.model_copy(update={"run": f"{benchmark}/{spec.name}"})
     started = time.time()
     with Tracker(run_settings, labels=_labels(spec, options, benchmark, suite, data)) as tracker:
+        model = model.to(device)  # from here on a failure (out of memory, …) is a failed run
+        flops = flops_per_sample(spec, model, to_device(next(iter(test_loader)), device))
+        optimizer = torch.optim.AdamW(model.parameters(), lr=options.lr)
+        scaler = torch.amp.GradScaler("cuda", enabled=options.amp and device.type == "cuda")
         values: dict[str, float] = {
             "params": count_parameters(model),
             "train_samples": n_train,
