@@ -15,7 +15,7 @@ import subprocess
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import asdict, is_dataclass
+from dataclasses import asdict, is_dataclass, replace
 from enum import Enum
 from pathlib import Path
 from typing import Annotated, Any
@@ -578,6 +578,197 @@ def plot(
             _print_json({"plot": str(written), "kind": kind.value, "runs": run_refs})
         else:
             out.print(f"{kind.value} plot written to {written}", highlight=False)
+
+
+# --------------------------------------------------------------------------- bench
+ReportOpt = Annotated[
+    Path | None,
+    typer.Option("--report", help="Also write a report: FILE.html (self-contained) or FILE.md."),
+]
+
+
+def _split_models(models: list[str] | None) -> list[str]:
+    return [m.strip() for item in models or [] for m in item.split(",") if m.strip()]
+
+
+@app.command()
+def bench(
+    suite: Annotated[
+        str, typer.Option(help="vision, audio, nlp, all, or scaling (the scaling experiments).")
+    ] = "vision",
+    models: Annotated[
+        list[str] | None,
+        typer.Option("--models", help="Only these models, comma-separated (`bench --list`)."),
+    ] = None,
+    epochs: Annotated[int | None, typer.Option(min=1, help="Training epochs (default 3).")] = None,
+    batch_size: Annotated[
+        int | None, typer.Option(min=1, help="Batch size for training and inference (64).")
+    ] = None,
+    device: Annotated[
+        str | None, typer.Option(help="cpu, cuda or cuda:N (default: cuda when available).")
+    ] = None,
+    amp: Annotated[
+        bool, typer.Option("--amp", help="Mixed precision: float16 on CUDA, bfloat16 on CPU.")
+    ] = False,
+    quick: Annotated[
+        bool,
+        typer.Option("--quick", help="Tiny sizes, 256 samples, 2 epochs: minutes on a laptop."),
+    ] = False,
+    size: Annotated[
+        str | None, typer.Option(help="full or tiny (audio and NLP models; vision has one size).")
+    ] = None,
+    train_size: Annotated[
+        int | None, typer.Option(min=1, help="Training samples (default: the whole split).")
+    ] = None,
+    test_size: Annotated[
+        int | None, typer.Option(min=1, help="Test samples served (default: the whole split).")
+    ] = None,
+    data_root: Annotated[
+        Path | None,
+        typer.Option(help="Folder with cifar-10-batches-py/ or LibriSpeech/ (never downloaded)."),
+    ] = None,
+    pretrained: Annotated[
+        bool, typer.Option("--pretrained", help="Start from local torchvision weights.")
+    ] = False,
+    report: ReportOpt = None,
+    project: Annotated[str, typer.Option(help="Project the runs are stored under.")] = "bench",
+    list_models: Annotated[
+        bool, typer.Option("--list", help="List the suites' models and exit.")
+    ] = False,
+    data_dir: DirOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Benchmark model families: train each model (a window per epoch), serve its test
+    split (a window per batch), store it all as one benchmark, and show the table."""
+    with _errors():
+        try:
+            from wattprint.bench import suites, zoo
+            from wattprint.bench.progress import RichProgress
+            from wattprint.bench.runner import BenchOptions
+        except ModuleNotFoundError as exc:
+            raise WattprintError(
+                f"the benchmark needs PyTorch and the model libraries ({exc}); install them "
+                "with pip install 'wattprint[torch,bench-models,huggingface]'"
+            ) from None
+        if list_models:
+            listing = {f: zoo.names(f) for f in zoo.FAMILIES}
+            if as_json:
+                _print_json({"models": listing})
+            else:
+                for family, names in listing.items():
+                    out.print(f"{family}: {', '.join(names)}", highlight=False)
+            return
+        if suite not in suites.SUITES:
+            raise WattprintError(f"--suite {suite!r}: accepted: {', '.join(suites.SUITES)}")
+        import torch
+
+        chosen = device or ("cuda" if torch.cuda.is_available() else "cpu")
+        options = BenchOptions(device=chosen, data_root=data_root, epochs=3)
+        if quick:
+            options = suites.quick_options(options)
+        given: dict[str, Any] = {
+            "epochs": epochs,
+            "batch_size": batch_size,
+            "size": size,
+            "train_size": train_size,
+            "test_size": test_size,
+        }
+        options = replace(
+            options,
+            amp=amp,
+            pretrained=pretrained,
+            **{k: v for k, v in given.items() if v is not None},
+        )
+        settings = _settings(data_dir, project=project)
+        names = _split_models(models)
+        if suite == "scaling" and names:
+            raise WattprintError("--models does not apply to --suite scaling (its models are set)")
+        count = 0 if suite == "scaling" else len(suites.suite_models(suite, names))
+        with RichProgress(err, count) as progress:
+            if suite == "scaling":
+                from wattprint.bench.scaling import run_scaling
+
+                outcome = run_scaling(options, settings=settings, quick=quick, progress=progress)
+            else:
+                outcome = suites.run_suite(
+                    suite, options, settings=settings, models=names, progress=progress
+                )
+            progress.finish()
+        _show_benchmark(settings, outcome.benchmark, report, as_json, outcome)
+        if outcome.failures:
+            raise typer.Exit(1)
+
+
+def _show_benchmark(
+    settings: Settings, ref: str, report: Path | None, as_json: bool, outcome: Any = None
+) -> None:
+    """Print a stored benchmark (table, or JSON) and write its report when asked."""
+    from wattprint.bench.results import load_benchmark
+
+    store = _store(settings)
+    benchmark = load_benchmark(store, ref)
+    written = None
+    if report is not None:
+        from wattprint.report.bench import write_benchmark_report
+
+        written = write_benchmark_report(store, benchmark.id, report)
+    if as_json:
+        document: dict[str, Any] = {**benchmark.summary(), "report": written}
+        if benchmark.suite == "scaling":
+            from wattprint.bench.linearity import analyse_scaling
+
+            analysis = analyse_scaling(benchmark)
+            document["fits"] = {"epochs": analysis.epochs_fit, "samples": analysis.samples_fit}
+        if outcome is not None:
+            document["failures"] = [{"model": m, "error": e} for m, e in outcome.failures]
+            document["notes"] = list(outcome.notes)
+        _print_json(document)
+        return
+    if benchmark.suite == "scaling":
+        from wattprint.bench.linearity import analyse_scaling
+        from wattprint.report.scaling import scaling_tables
+
+        out.print(scaling_tables(analyse_scaling(benchmark)))
+    else:
+        from wattprint.report.bench import benchmark_table
+
+        out.print(benchmark_table(benchmark))
+    for note in outcome.notes if outcome is not None else ():
+        err.print(note, style="yellow", highlight=False)
+    for model, error in outcome.failures if outcome is not None else ():
+        err.print(f"{model} failed: {error}", style="red", highlight=False)
+    if written is not None:
+        out.print(f"report written to {written}", highlight=False)
+    else:
+        err.print(f"next: wattprint benchmarks {benchmark.id} --report bench.html", highlight=False)
+
+
+@app.command()
+def benchmarks(
+    ref: Annotated[
+        str | None, typer.Argument(help="A benchmark id, a unique prefix, or `latest`.")
+    ] = None,
+    report: ReportOpt = None,
+    data_dir: DirOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """List stored benchmarks, or show one (its table, and its report with --report)."""
+    with _errors():
+        settings = _settings(data_dir)
+        if ref is None:
+            if report is not None:
+                raise WattprintError("--report needs a benchmark: wattprint benchmarks latest")
+            from wattprint.bench.results import list_benchmarks
+
+            found = list_benchmarks(_store(settings))
+            if as_json:
+                _print_json({"benchmarks": found})
+            else:
+                from wattprint.report.bench import benchmarks_table
+
+                out.print(benchmarks_table(found))
+            return
+        _show_benchmark(settings, ref, report, as_json)
 
 
 # ------------------------------------------------------------------------ hardware

@@ -26,7 +26,7 @@ def test_warmup_is_excluded_and_energy_is_the_counter_difference(
     data_dir: Path, powercap: FakePowercap
 ) -> None:
     model = nn.Linear(2, 1)
-    joules = iter([5.0, 2.0, 3.0, 4.0])  # per batch: the first is the warm-up
+    joules = iter([5.0, 2.0, 3.0, 4.0, 1.0])  # the warm-up pass, then one per batch
 
     def forward(m: nn.Module, batch: dict[str, torch.Tensor]) -> Any:
         powercap.advance("intel-rapl:0", next(joules))
@@ -42,13 +42,13 @@ def test_warmup_is_excluded_and_energy_is_the_counter_difference(
         )
     assert model.training  # the mode is restored
     assert stats.warmup_samples == 8
-    assert stats.samples == 20
-    assert stats.batches == 3
-    assert stats.energy_j == pytest.approx(9.0)
-    assert stats.energy_per_sample_j == pytest.approx(9.0 / 20)
+    assert stats.samples == 28
+    assert stats.batches == 4
+    assert stats.energy_j == pytest.approx(10.0)
+    assert stats.energy_per_sample_j == pytest.approx(10.0 / 28)
     assert stats.measured
     assert stats.energy_low_j == stats.energy_j == stats.energy_high_j
-    assert len(stats.latencies_s) == 3
+    assert len(stats.latencies_s) == 4
     assert stats.latency_p50_s is not None and stats.latency_p95_s is not None
     assert (
         min(stats.latencies_s)
@@ -57,10 +57,10 @@ def test_warmup_is_excluded_and_energy_is_the_counter_difference(
         <= max(stats.latencies_s)
     )
     assert stats.samples_per_s is not None and stats.samples_per_s > 0
-    # quality is sample-weighted over every batch, warm-up included: (0*8+1*8+2*8+3*4)/28
+    # quality is sample-weighted over the batches: (0*8+1*8+2*8+3*4)/28
     assert stats.quality == pytest.approx(36 / 28)
     names = [m.name for m in tracker.result.windows] if tracker.result else []
-    assert names.count("inference_batch") == 3
+    assert names.count("inference_batch") == 4
     assert names.count("inference_warmup") == 1
     assert names[-1] == "inference"
 

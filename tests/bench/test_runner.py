@@ -42,9 +42,9 @@ def test_a_run_has_epoch_eval_and_per_batch_inference_windows(data_dir: Path) ->
     assert names.count("epoch") == 2
     assert names.count("eval") == 2
     assert names.count("inference") == 1
-    # 40 test samples in batches of 16: 3 batches, the first one is the warm-up
+    # 40 test samples in batches of 16: 3 batches, after one warm-up pass on the first
     assert names.count("inference_warmup") == 1
-    assert names.count("inference_batch") == 2
+    assert names.count("inference_batch") == 3
     parents = {w.name: w.parent for w in windows}
     assert parents["inference_batch"] == "inference"
     assert parents["epoch"] is None
@@ -69,7 +69,7 @@ def test_results_are_derived_from_the_stored_windows(data_dir: Path) -> None:
     assert result.params == 48 * 16 + 16 + 16 * 10 + 10
     assert result.flops_per_sample == pytest.approx(2 * (48 * 16 + 16 * 10))
     assert result.train_samples == 64
-    assert result.inference_samples == 24  # 40 - the 16 of the warm-up batch
+    assert result.inference_samples == 40
     assert len(result.epochs) == 2
     assert result.final_quality is not None and 0.0 <= result.final_quality <= 1.0
     assert "accuracy" in result.epochs[0].metrics and "train_loss" in result.epochs[0].metrics
@@ -80,7 +80,7 @@ def test_results_are_derived_from_the_stored_windows(data_dir: Path) -> None:
     assert result.train_energy.j == pytest.approx(epoch_j)
     assert result.inference_energy.j == pytest.approx(batch_j)
     assert result.train_energy.low_j <= result.train_energy.j <= result.train_energy.high_j
-    theta = (epoch_j / (64 * 2)) / (batch_j / 24)
+    theta = (epoch_j / (64 * 2)) / (batch_j / 40)
     assert result.theta == pytest.approx(theta)
     assert result.overhead_share == pytest.approx(1 - 1 / theta)
     assert result.latency_p50_s is not None and result.latency_p95_s is not None

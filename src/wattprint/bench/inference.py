@@ -4,10 +4,10 @@ The benchmark runner and the compression lab measure serving cost the same way: 
 model runs batch by batch under ``torch.inference_mode``; each batch (fetched from the
 loader, copied to the device and run forward, with the device synchronised before the
 window closes; fetching is inside, as it is inside a training epoch, so that θ compares
-like with like) is one window named ``inference_batch``, the first ``warmup`` batches
-are windows named ``inference_warmup`` (lazy initialisation, allocator growth and kernel
-selection are not the steady-state cost), and the quality metric is computed outside
-the windows.
+like with like) is one window named ``inference_batch``. Before them the first batch is
+run ``warmup`` times more in windows named ``inference_warmup``, counted in no figure
+(lazy initialisation, allocator growth and kernel selection are not the steady-state
+cost). The quality metric is computed outside the windows.
 """
 
 from __future__ import annotations
@@ -48,8 +48,8 @@ class Batches(Protocol):
 
 @dataclass(frozen=True)
 class InferenceStats:
-    """Steady-state inference over a dataset (warm-up batches excluded from every figure
-    except ``quality``, which is scored over all batches)."""
+    """Steady-state inference over every batch of a dataset (the warm-up passes before
+    it are in no figure but ``warmup_samples``)."""
 
     batches: int
     samples: int
@@ -140,34 +140,36 @@ def measure_inference(
     scored = 0.0
     try:
         with tracker.window(INFERENCE_WINDOW), torch.inference_mode():
+            if len(batches) and warmup:
+                first = to_device(next(iter(batches)), device)
+                for _ in range(warmup):
+                    with tracker.window(WARMUP_WINDOW), autocast(device, amp):
+                        forward(model, first)
+                        synchronize(device)
+                warm_samples = batch_size_of(first) * warmup
             iterator = iter(batches)
-            for i in range(len(batches)):
-                name = WARMUP_WINDOW if i < warmup else BATCH_WINDOW
-                tracker.begin_window(name)
+            for _ in range(len(batches)):
+                tracker.begin_window(BATCH_WINDOW)
                 batch = next(iterator)
                 on_device = to_device(batch, device)
                 with autocast(device, amp):
                     outputs = forward(model, on_device)
                 synchronize(device)
-                m = tracker.end_window(name)
+                m = tracker.end_window(BATCH_WINDOW)
                 n = batch_size_of(batch)
-                if name == BATCH_WINDOW:
-                    samples += n
-                    energy += m.total_energy_j
-                    low += m.total_low_j
-                    high += m.total_high_j
-                    duration += m.duration_s
-                    latencies.append(m.duration_s)
-                    measured = measured and m.quality == "measured"
-                else:
-                    warm_samples += n
+                samples += n
+                energy += m.total_energy_j
+                low += m.total_low_j
+                high += m.total_high_j
+                duration += m.duration_s
+                latencies.append(m.duration_s)
+                measured = measured and m.quality == "measured"
                 if score is not None:
                     scored += score(outputs, on_device) * n
                 if on_batch is not None:
                     on_batch(n)
     finally:
         model.train(was_training)
-    total = samples + warm_samples
     return InferenceStats(
         batches=len(latencies),
         samples=samples,
@@ -177,6 +179,6 @@ def measure_inference(
         energy_high_j=high,
         duration_s=duration,
         latencies_s=tuple(latencies),
-        quality=scored / total if score is not None and total else None,
+        quality=scored / samples if score is not None and samples else None,
         measured=measured and samples > 0,
     )

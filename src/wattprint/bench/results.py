@@ -23,7 +23,7 @@ from wattprint.errors import NotFoundError
 
 if TYPE_CHECKING:
     from wattprint.analysis.curves import EpochPoint
-    from wattprint.store.records import RunDetail, RunSummary, WindowRecord
+    from wattprint.store.records import ComponentTotal, RunDetail, RunSummary, WindowRecord
     from wattprint.store.repository import Store
 
 __all__ = [
@@ -68,7 +68,9 @@ class ModelResult:
     batch_size: int
     labels: Mapping[str, str]
     quality: str  # measured / estimated: the energy figures' provenance
+    components: tuple[ComponentTotal, ...]  # what was metered, how, with which basis
     status: str
+    error: str | None  # why a failed run failed
     params: int | None
     flops_per_sample: float | None
     epochs: tuple[EpochPoint, ...]
@@ -131,6 +133,7 @@ class ModelResult:
             "model": self.model,
             "family": self.family,
             "status": self.status,
+            "error": self.error,
             "dataset": self.dataset,
             "data": "synthetic" if self.synthetic_data else "real",
             "data_reason": self.data_reason,
@@ -311,7 +314,9 @@ def _model_result(store: Store, detail: RunDetail) -> ModelResult:
         batch_size=int(labels.get("batch_size", "0")),
         labels=labels,
         quality=detail.quality,
+        components=tuple(detail.components),
         status=detail.status,
+        error=detail.error,
         params=count("params"),
         flops_per_sample=last.get("flops_per_sample"),
         epochs=points,

@@ -433,10 +433,14 @@ def _build_gpt2(size: str, num_classes: int) -> nn.Module:
             n_layer=_TINY["layers"],
             n_head=_TINY["heads"],
             n_inner=_TINY["ff"],
+            bos_token_id=_TINY["vocab_size"] - 1,  # GPT-2's 50256 is outside a tiny vocabulary
+            eos_token_id=_TINY["vocab_size"] - 1,
         )
     else:
         config = GPT2Config()
-    return cast(nn.Module, GPT2LMHeadModel(config))
+    model = GPT2LMHeadModel(config)
+    model.loss_type = "ForCausalLM"  # not derivable from the class name: transformers warns
+    return cast(nn.Module, model)
 
 
 def _build_t5(size: str, num_classes: int) -> nn.Module:

@@ -3,7 +3,7 @@
 ``build_report`` reads the store and the analysis API and returns a ``Report``: a flat
 list of blocks (headings, paragraphs, tables, images, bullet lists) with the figures
 already rendered to PNG. ``html.render_html`` and ``markdown.render_markdown`` only lay
-it out; ``write_report`` picks one by the output file's suffix.
+it out; ``write_document`` picks one by the output file's suffix.
 
 Sections that a run has no data for (no epochs, no metrics, fewer than three epochs
 for a prediction) are left out, not reported as errors.
@@ -12,7 +12,7 @@ for a prediction) are left out, not reported as errors.
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -384,17 +384,10 @@ def build_report(
     return Report(title=title, run_ids=tuple(d.run_id for d in details), blocks=tuple(blocks))
 
 
-def write_report(
-    store: Store,
-    run_refs: Sequence[str],
-    path: Path | str,
-    *,
-    region: str | None = None,
-    pue: float | None = None,
-    metric: str | None = None,
-) -> Path:
-    """Build the report and write it as HTML (``.html``/``.htm``, self-contained) or
-    Markdown (``.md``, PNGs written beside it); returns the path written."""
+def write_document(path: Path | str, build: Callable[[], Report]) -> Path:
+    """Check ``path``'s suffix, then (only then: building renders every figure) build the
+    report and write it as HTML (``.html``/``.htm``, self-contained) or Markdown (``.md``,
+    PNGs written beside it); returns the path written."""
     target = Path(path)
     suffix = target.suffix.lower()
     if suffix not in REPORT_SUFFIXES:
@@ -402,7 +395,7 @@ def write_report(
             f"cannot write a report to {str(target)!r}: accepted suffixes: "
             f"{', '.join(REPORT_SUFFIXES)}"
         )
-    report = build_report(store, run_refs, region=region, pue=pue, metric=metric)
+    report = build()
     target.parent.mkdir(parents=True, exist_ok=True)
     if suffix == ".md":
         from wattprint.report.markdown import write_markdown
@@ -413,3 +406,18 @@ def write_report(
 
         target.write_text(render_html(report), encoding="utf-8")
     return target
+
+
+def write_report(
+    store: Store,
+    run_refs: Sequence[str],
+    path: Path | str,
+    *,
+    region: str | None = None,
+    pue: float | None = None,
+    metric: str | None = None,
+) -> Path:
+    """Build the report of ``run_refs`` and write it to ``path`` (see ``write_document``)."""
+    return write_document(
+        path, lambda: build_report(store, run_refs, region=region, pue=pue, metric=metric)
+    )

@@ -13,7 +13,7 @@ is selected first. Importing this module imports no matplotlib.
 from __future__ import annotations
 
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -71,6 +71,11 @@ def energy_unit(largest_j: float) -> EnergyUnit:
     return EnergyUnit("J", 1.0)
 
 
+def time_unit(longest_s: float) -> tuple[float, str]:
+    """Seconds per display unit and its label: minutes beyond 10 minutes, else seconds."""
+    return (60.0, "min") if longest_s > 600 else (1.0, "s")
+
+
 def _new_figure(height_in: float) -> Figure:
     if "matplotlib.pyplot" not in sys.modules:
         import matplotlib
@@ -93,23 +98,29 @@ def _run_name(d: RunDetail) -> str:
     return f"{d.project}/{d.name} [{d.run_id[:8]}]"
 
 
+def component_notes(components: Iterable[ComponentTotal]) -> list[str]:
+    """Each distinct component (by name and basis) once: its quality, source, basis and,
+    for an estimate with a spread, its range; what a reader needs to trust the energy."""
+    seen: set[tuple[str, str]] = set()
+    parts: list[str] = []
+    for c in components:
+        key = (c.name, c.basis)
+        if key in seen:
+            continue
+        seen.add(key)
+        spread = (
+            ""
+            if c.quality == "measured" or c.low_ratio == c.high_ratio
+            else f", range x{c.low_ratio:g}-x{c.high_ratio:g}"
+        )
+        parts.append(f"{c.name} {c.quality} ({c.source}: {c.basis}{spread})")
+    return parts
+
+
 def _provenance(details: Sequence[RunDetail], extra: Sequence[str] = ()) -> list[str]:
     """Footnote lines: the runs, then each component's quality and basis, then extras."""
     lines = ["data: wattprint run store, " + ", ".join(_run_name(d) for d in details)]
-    seen: set[tuple[str, str]] = set()
-    parts: list[str] = []
-    for d in details:
-        for c in d.components:
-            key = (c.name, c.basis)
-            if key in seen:
-                continue
-            seen.add(key)
-            spread = (
-                ""
-                if c.quality == "measured" or c.low_ratio == c.high_ratio
-                else f", range x{c.low_ratio:g}-x{c.high_ratio:g}"
-            )
-            parts.append(f"{c.name} {c.quality} ({c.source}: {c.basis}{spread})")
+    parts = component_notes(c for d in details for c in d.components)
     if parts:
         lines.append("; ".join(parts))
     lines.extend(extra)
@@ -198,8 +209,7 @@ def timeline_figure(store: Store, run_ref: str) -> Figure:
         return _finish(fig, _provenance([detail]), f"energy over time: {_run_name(detail)}")
     total = sum(data.cumulative_j[c.name][-1] for c in comps)
     unit = energy_unit(total)
-    long_run = data.times_s[-1] > 600
-    scale, t_label = (60.0, "min") if long_run else (1.0, "s")
+    scale, t_label = time_unit(data.times_s[-1])
     x = [t / scale for t in data.times_s]
     colors = [_color(i) for i in range(len(comps))]
     hatches = [ESTIMATED_HATCH if c.quality != "measured" else "" for c in comps]
@@ -683,7 +693,7 @@ def compare_figure(store: Store, run_refs: Sequence[str], metric: str | None = N
     )
     unit = energy_unit(largest)
     longest = max((tl.times_s[-1] for tl in timelines.values() if tl.times_s), default=0.0)
-    t_scale, t_label = (60.0, "min") if longest > 600 else (1.0, "s")
+    t_scale, t_label = time_unit(longest)
     for i, d in enumerate(details):
         color, label = _color(i), f"{_run_name(d)} ({d.quality})"
         style = "-" if d.quality == "measured" else "--"
