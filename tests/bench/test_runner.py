@@ -156,3 +156,17 @@ def test_amp_on_cpu_trains_in_bfloat16(data_dir: Path) -> None:
     assert result.run_id == made.run_id
     assert result.amp is True
     assert result.labels["amp"] == "true"
+
+
+def test_final_figures_are_not_the_last_epochs_metrics(data_dir: Path) -> None:
+    bench = new_benchmark_id("vision")
+    run_model(
+        tiny_mlp_spec(),
+        tiny_options(),
+        settings=_settings(data_dir),
+        benchmark=bench,
+        suite="vision",
+    )
+    result = load_benchmark(Store.from_settings(_settings(data_dir)), bench).models[0]
+    assert set(result.epochs[-1].metrics) == {"train_loss", "accuracy"}
+    assert result.final_quality is not None and result.latency_p50_s is not None

@@ -6,7 +6,9 @@ ones), the cumulative energy, and the metrics logged during the epoch or at its 
 A metric belongs to the epoch whose window started last at or before the metric's time
 (so a value logged between the end of epoch *i* and the start of epoch *i+1* — the
 integrations' end-of-epoch metrics, the stopper's prediction — belongs to epoch *i*);
-metrics logged before the first epoch are left out.
+metrics logged before the first epoch are left out, and so are metrics without a step
+logged after the last epoch ended (a run's final figures, e.g. a benchmark's test
+accuracy and inference counts, which belong to no epoch).
 """
 
 from __future__ import annotations
@@ -52,9 +54,10 @@ def epoch_points(store: Store, run_id: str, window: str = "epoch") -> list[Epoch
         (w for w in store.windows(detail.run_id) if w.name == window), key=lambda w: w.started_at
     )
     starts = [w.started_at for w in windows]
+    last_end = windows[-1].ended_at if windows else 0.0
     per_epoch: list[dict[str, float]] = [{} for _ in windows]
     for m in store.metrics(detail.run_id):
-        if m.value is None:
+        if m.value is None or (m.step is None and m.t > last_end):
             continue
         i = bisect.bisect_right(starts, m.t) - 1
         if i >= 0:
