@@ -127,8 +127,38 @@ def test_pretrained_weights_are_loaded_from_the_local_cache_only(
 
 def test_pretrained_is_refused_where_it_does_not_apply() -> None:
     with pytest.raises(
-        ConfigError, match=r"gpt2: no pretrained weights are known for it; accepted: resnet50"
+        ConfigError, match=r"wav2letter: no pretrained weights are known for it; accepted: resnet50"
     ):
-        zoo.get("gpt2").build(pretrained=True)
+        zoo.get("wav2letter").build(pretrained=True)
     with pytest.raises(ConfigError, match="size 'full' only"):
         zoo.get("resnet50").build("tiny", pretrained=True)
+
+
+def test_nlp_pretrained_weights_come_from_the_local_hugging_face_cache(tmp_path: Path) -> None:
+    """A tiny GPT-2 saved in the Hub cache layout under HF_HOME is what gpt2 loads; an
+    empty cache is one clear error (nothing is downloaded: HF_HUB_OFFLINE is not needed)."""
+    import os
+    import subprocess
+    import sys
+
+    snapshot = tmp_path / "hf" / "hub" / "models--gpt2" / "snapshots" / "0123abc"
+    tiny = zoo.get("gpt2").build("tiny")
+    tiny.save_pretrained(snapshot)  # type: ignore[operator]
+    (snapshot.parents[1] / "refs").mkdir()
+    (snapshot.parents[1] / "refs" / "main").write_text("0123abc")
+    code = (
+        "from wattprint.bench import zoo\n"
+        "m = zoo.get('gpt2').build(pretrained=True)\n"
+        "print(m.config.n_layer, m.config.vocab_size)\n"
+        "try:\n    zoo.get('t5_small').build(pretrained=True)\n"
+        "except Exception as e:\n    print(type(e).__name__, e)\n"
+    )
+    env = {**os.environ, "HF_HOME": str(tmp_path / "hf")}
+    proc = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120
+    )
+    assert proc.returncode == 0, proc.stderr
+    first, second = proc.stdout.splitlines()[:2]
+    assert first == "2 256"  # the tiny model saved above, not GPT-2 124M
+    assert second.startswith("ConfigError no local pretrained weights for t5_small ('t5-small'")
+    assert "nothing is downloaded" in second

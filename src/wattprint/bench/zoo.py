@@ -468,6 +468,35 @@ def _build_t5(size: str, num_classes: int) -> nn.Module:
     return cast(nn.Module, T5ForConditionalGeneration(config))
 
 
+#: Hugging Face Hub ids of the NLP models' published weights, looked up in the local
+#: cache only (``HF_HOME``; ``local_files_only=True``: nothing is downloaded).
+HUB_IDS = {"distilbert": "distilbert-base-uncased", "gpt2": "gpt2", "t5_small": "t5-small"}
+
+
+def _hf_pretrained(name: str, auto_class: str) -> Callable[[int], nn.Module]:
+    def build(num_classes: int) -> nn.Module:
+        import transformers
+
+        hub_id = HUB_IDS[name]
+        extra = {"num_labels": num_classes} if auto_class.endswith("Classification") else {}
+        try:
+            model = getattr(transformers, auto_class).from_pretrained(
+                hub_id, local_files_only=True, **extra
+            )
+        except OSError as exc:
+            from huggingface_hub.constants import HF_HUB_CACHE
+
+            raise ConfigError(
+                f"no local pretrained weights for {name} ({hub_id!r} not in the Hugging Face "
+                f"cache {HF_HUB_CACHE}; nothing is downloaded): {exc}"
+            ) from None
+        if name == "gpt2":
+            model.loss_type = "ForCausalLM"
+        return cast(nn.Module, model)
+
+    return build
+
+
 def _collate_tokens(items: Sequence[Any]) -> Batch:
     ids = torch.stack([seq for seq, _ in items])
     labels = torch.tensor([int(label) for _, label in items], dtype=torch.long)
@@ -596,6 +625,7 @@ _SPECS: dict[str, ModelSpec] = {
             metric="accuracy",
             higher_is_better=True,
             builder=_build_distilbert,
+            pretrained_fn=_hf_pretrained("distilbert", "AutoModelForSequenceClassification"),
             default_num_classes=bench_data.TOKEN_CLASSES,
             collate_fn=_collate_tokens,
             loss_fn=_cls_loss,
@@ -610,6 +640,7 @@ _SPECS: dict[str, ModelSpec] = {
             metric="accuracy",
             higher_is_better=True,
             builder=_build_gpt2,
+            pretrained_fn=_hf_pretrained("gpt2", "AutoModelForCausalLM"),
             default_num_classes=bench_data.TOKEN_CLASSES,
             collate_fn=_collate_tokens,
             loss_fn=_lm_loss,
@@ -624,6 +655,7 @@ _SPECS: dict[str, ModelSpec] = {
             metric="accuracy",
             higher_is_better=True,
             builder=_build_t5,
+            pretrained_fn=_hf_pretrained("t5_small", "AutoModelForSeq2SeqLM"),
             default_num_classes=bench_data.TOKEN_CLASSES,
             collate_fn=_collate_tokens,
             loss_fn=_s2s_loss,
