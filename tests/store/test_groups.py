@@ -111,10 +111,9 @@ def test_schema_1_store_is_upgraded(store_url: str, journal_dir: Path) -> None:
 
 
 def test_schema_2_store_gains_labels(store_url: str, journal_dir: Path) -> None:
-    with Store(store_url, journal_dir) as store:
-        with store.engine.begin() as conn:
-            conn.execute(text('ALTER TABLE runs DROP COLUMN "labels"'))
-            conn.execute(update(SchemaInfo).values(version=2))
+    with Store(store_url, journal_dir) as store, store.engine.begin() as conn:
+        conn.execute(text('ALTER TABLE runs DROP COLUMN "labels"'))
+        conn.execute(update(SchemaInfo).values(version=2))
     _write(journal_dir, 0, "a", ["cpu:0"])
     with Store(store_url, journal_dir) as store:
         assert store.schema_version == 3
