@@ -39,6 +39,7 @@ def test_a_run_has_epoch_eval_and_per_batch_inference_windows(data_dir: Path) ->
     store.sync()
     windows = store.windows(made.run_id)
     names = [w.name for w in windows]
+    assert names.count("train_warmup") == 1 and names.index("train_warmup") < names.index("epoch")
     assert names.count("epoch") == 2
     assert names.count("eval") == 2
     assert names.count("inference") == 1

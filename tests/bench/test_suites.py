@@ -58,11 +58,15 @@ def test_a_failing_model_is_recorded_and_the_suite_goes_on(
     )
     assert outcome.failures == (("wav2letter", "RuntimeError: CUDA out of memory (simulated)"),)
     assert [r.model for r in outcome.runs] == ["deepspeech"]
-    bench = load_benchmark(Store.from_settings(settings), outcome.benchmark)
+    store = Store.from_settings(settings)
+    bench = load_benchmark(store, outcome.benchmark)
     assert [(m.model, m.status) for m in bench.models] == [
         ("wav2letter", "failed"),
         ("deepspeech", "finished"),
     ]
-    assert len(bench.models[0].epochs) == 1  # the epoch it died in is kept, closed at the failure
+    assert bench.models[0].epochs == ()  # it died in the warm-up pass, before any epoch
     assert bench.models[0].inference_energy is None
+    assert bench.models[0].error is not None and "out of memory" in bench.models[0].error
+    warmup = [w for w in store.windows(bench.models[0].run_id) if w.name == "train_warmup"]
+    assert len(warmup) == 1  # closed at the failure, its energy kept
     assert bench.models[1].final_quality is not None  # CER of the barely trained model

@@ -14,16 +14,23 @@ PyTorch.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from wattprint.analysis.stored import (
+    Energy,
+    component_ratios,
+    last_values,
+    pick_group,
+    runs_by_label,
+    window_energy,
+)
 from wattprint.bench.windows import BATCH_WINDOW, EPOCH_WINDOW
-from wattprint.errors import NotFoundError
 
 if TYPE_CHECKING:
     from wattprint.analysis.curves import EpochPoint
-    from wattprint.store.records import ComponentTotal, RunDetail, RunSummary, WindowRecord
+    from wattprint.store.records import ComponentTotal, RunDetail
     from wattprint.store.repository import Store
 
 __all__ = [
@@ -34,20 +41,6 @@ __all__ = [
     "list_benchmarks",
     "load_benchmark",
 ]
-
-_SCAN_LIMIT = 100_000
-
-
-@dataclass(frozen=True)
-class Energy:
-    """Joules with the bounds of the estimated components (equal when all measured)."""
-
-    j: float
-    low_j: float
-    high_j: float
-
-    def per(self, n: float) -> Energy:
-        return Energy(self.j / n, self.low_j / n, self.high_j / n)
 
 
 @dataclass(frozen=True)
@@ -208,22 +201,11 @@ class BenchmarkSummary:
     status: str
 
 
-def _benchmark_runs(store: Store) -> dict[str, list[RunSummary]]:
-    found: dict[str, list[RunSummary]] = {}
-    for run in store.list_runs(limit=_SCAN_LIMIT):
-        bench = run.labels.get("benchmark")
-        if bench:
-            found.setdefault(bench, []).append(run)
-    for runs in found.values():
-        runs.sort(key=lambda r: r.started_at)
-    return found
-
-
 def list_benchmarks(store: Store) -> list[BenchmarkSummary]:
     """Stored benchmarks, newest first."""
     store.sync()
     out = []
-    for bench, runs in _benchmark_runs(store).items():
+    for bench, runs in runs_by_label(store, "benchmark").items():
         statuses = {r.status for r in runs}
         out.append(
             BenchmarkSummary(
@@ -241,20 +223,8 @@ def list_benchmarks(store: Store) -> list[BenchmarkSummary]:
 def load_benchmark(store: Store, ref: str = "latest") -> Benchmark:
     """The benchmark ``ref`` names: its id, a unique prefix of it, or ``latest``."""
     store.sync()
-    found = _benchmark_runs(store)
-    if not found:
-        raise NotFoundError("no benchmark in the store; run `wattprint bench` first")
-    if ref == "latest":
-        bench = max(found, key=lambda b: found[b][0].started_at)
-    elif ref in found:
-        bench = ref
-    else:
-        matches = [b for b in found if b.startswith(ref)]
-        if len(matches) != 1:
-            listed = ", ".join(sorted(found)[:10])
-            why = "matches several" if matches else "matches none"
-            raise NotFoundError(f"benchmark {ref!r} {why} of the stored ones ({listed})")
-        bench = matches[0]
+    found = runs_by_label(store, "benchmark")
+    bench = pick_group(found, ref, "benchmark", "run `wattprint bench` first")
     runs = found[bench]
     return Benchmark(
         id=bench,
@@ -264,36 +234,16 @@ def load_benchmark(store: Store, ref: str = "latest") -> Benchmark:
     )
 
 
-def _window_energy(
-    windows: Sequence[WindowRecord], name: str, ratios: Mapping[str, tuple[float, float]]
-) -> tuple[Energy | None, float, int]:
-    """Sum of the ``name`` windows: energy (charged components only), seconds, count."""
-    chosen = [w for w in windows if w.name == name]
-    if not chosen:
-        return None, 0.0, 0
-    e = low = high = 0.0
-    for w in chosen:
-        for comp, j in w.energy_j.items():
-            if ratios and comp not in ratios:
-                continue
-            lo, hi = ratios.get(comp, (1.0, 1.0))
-            e, low, high = e + j, low + j * lo, high + j * hi
-    return Energy(e, low, high), sum(w.duration_s for w in chosen), len(chosen)
-
-
 def _model_result(store: Store, detail: RunDetail) -> ModelResult:
     from wattprint.analysis.curves import epoch_points
 
     labels = dict(detail.labels)
-    ratios = {c.name: (c.low_ratio, c.high_ratio) for c in detail.components}
+    ratios = component_ratios(detail)
     windows = store.windows(detail.run_id)
     points = tuple(epoch_points(store, detail.run_id, EPOCH_WINDOW))
-    last: dict[str, float] = {}
-    for m in store.metrics(detail.run_id):
-        if m.value is not None:
-            last[m.name] = m.value
-    train, train_s, _ = _window_energy(windows, EPOCH_WINDOW, ratios)
-    inference, inference_s, _ = _window_energy(windows, BATCH_WINDOW, ratios)
+    last = last_values(store, detail.run_id)
+    train, train_s, _ = window_energy(windows, EPOCH_WINDOW, ratios)
+    inference, inference_s, _ = window_energy(windows, BATCH_WINDOW, ratios)
     metric = labels.get("metric", "quality")
 
     def count(name: str) -> int | None:

@@ -1,6 +1,7 @@
 """Train and serve one benchmark model under the tracker.
 
-For each model: count its parameters and forward FLOPs per sample, train for N epochs
+For each model: count its parameters and forward FLOPs per sample, warm up with one
+forward and backward pass (a ``train_warmup`` window, no update), train for N epochs
 (one ``epoch`` window each, then an ``eval`` window scoring a slice of the test split),
 then run inference over the whole test split (``wattprint.bench.inference``). Everything
 lands in one run whose labels say which benchmark, model, dataset and settings it
@@ -31,7 +32,7 @@ from wattprint.bench.inference import (
     synchronize,
     to_device,
 )
-from wattprint.bench.windows import EPOCH_WINDOW, EVAL_WINDOW
+from wattprint.bench.windows import EPOCH_WINDOW, EVAL_WINDOW, TRAIN_WARMUP_WINDOW
 from wattprint.bench.zoo import SIZES, Batch, ModelSpec
 from wattprint.config import Settings
 from wattprint.errors import ConfigError
@@ -267,6 +268,8 @@ def run_model(
         if flops is not None:
             values["flops_per_sample"] = flops
         tracker.log(step=None, **values)
+        with tracker.window(TRAIN_WARMUP_WINDOW):
+            _warm_up(spec, model, next(iter(train_loader)), device, options.amp)
         for epoch in range(1, options.epochs + 1):
             progress.phase(f"{spec.name}: epoch {epoch}/{options.epochs}", n_train)
             tracker.begin_window(EPOCH_WINDOW)
@@ -322,6 +325,19 @@ def run_model(
         duration_s=result.duration_s if result is not None else time.time() - started,
         synthetic_data=data.synthetic,
     )
+
+
+def _warm_up(
+    spec: ModelSpec, model: nn.Module, batch: Batch, device: torch.device, amp: bool
+) -> None:
+    """One forward and backward pass, no update: lazy imports, allocator growth and kernel
+    selection happen here, in their own window, not in the first epoch."""
+    model.train()
+    with autocast(device, amp):
+        loss = spec.loss(model, to_device(batch, device))
+    loss.backward()  # type: ignore[no-untyped-call]
+    model.zero_grad(set_to_none=True)
+    synchronize(device)
 
 
 def _evaluate(
