@@ -771,6 +771,168 @@ def benchmarks(
         _show_benchmark(settings, ref, report, as_json)
 
 
+# ------------------------------------------------------------------------ compress
+PlotFileOpt = Annotated[
+    Path | None,
+    typer.Option("--plot", help="Also write the Pareto figure: FILE.png or FILE.svg."),
+]
+
+
+@app.command()
+def compress(
+    model: Annotated[
+        str,
+        typer.Argument(
+            help="A zoo model (`wattprint bench --list`); with --checkpoint, the model whose "
+            "data and metric are used (and whose architecture a state_dict fits)."
+        ),
+    ],
+    techniques: Annotated[
+        str,
+        typer.Option(
+            help="Variants, comma-separated, each compared with the original; the techniques "
+            "of one variant joined by '+': prune:0.5,quant:int8,prune:0.5+lowrank:0.9."
+        ),
+    ],
+    epochs: Annotated[
+        int | None,
+        typer.Option(min=1, help="Training epochs of the original (1; not with --checkpoint)."),
+    ] = None,
+    finetune_epochs: Annotated[
+        int, typer.Option(min=0, help="Fine-tune pruned/low-rank variants this long first.")
+    ] = 0,
+    batch_size: Annotated[int, typer.Option(min=1, help="Batch size, training and serving.")] = 64,
+    device: Annotated[
+        str | None, typer.Option(help="cpu, cuda or cuda:N (default: cuda when available).")
+    ] = None,
+    size: Annotated[str, typer.Option(help="full or tiny (audio and NLP models).")] = "full",
+    train_size: Annotated[
+        int | None, typer.Option(min=1, help="Training samples (default: the whole split).")
+    ] = None,
+    test_size: Annotated[
+        int | None, typer.Option(min=1, help="Test samples served (default: the whole split).")
+    ] = None,
+    data_root: Annotated[
+        Path | None,
+        typer.Option(help="Folder with cifar-10-batches-py/ or LibriSpeech/ (never downloaded)."),
+    ] = None,
+    checkpoint: Annotated[
+        Path | None,
+        typer.Option(help="torch.save file: a whole model, or a state_dict of MODEL at --size."),
+    ] = None,
+    plot: PlotFileOpt = None,
+    project: Annotated[str, typer.Option(help="Project the runs are stored under.")] = "compress",
+    data_dir: DirOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Compare a model with its compressed variants: train it (or load a checkpoint),
+    then serve the same test batches with the original and each variant (a window per
+    batch), store it all as one comparison, and show the table."""
+    with _errors():
+        try:
+            from wattprint.bench import zoo
+            from wattprint.bench.progress import RichProgress
+            from wattprint.bench.runner import BenchOptions
+            from wattprint.compress.lab import compare
+            from wattprint.compress.pipeline import parse_variants
+        except ModuleNotFoundError as exc:
+            raise WattprintError(
+                f"the compression lab needs PyTorch and the model libraries ({exc}); install "
+                "them with pip install 'wattprint[torch,bench-models,huggingface]'"
+            ) from None
+        chains = parse_variants(techniques)
+        spec = zoo.get(model)
+        _check_plot_file(plot)
+        if checkpoint is not None and epochs is not None:
+            raise WattprintError(
+                f"--epochs {epochs} trains the original, and a --checkpoint model is measured "
+                "as saved: give one of them"
+            )
+        import torch
+
+        options = BenchOptions(
+            epochs=epochs or 1,
+            batch_size=batch_size,
+            device=device or ("cuda" if torch.cuda.is_available() else "cpu"),
+            size=size,
+            train_size=train_size,
+            test_size=test_size,
+            data_root=data_root,
+        )
+        settings = _settings(data_dir, project=project)
+        with RichProgress(err, 1 + len(chains)) as progress:
+            comparison = compare(
+                spec,
+                chains,
+                settings=settings,
+                options=options,
+                finetune_epochs=finetune_epochs,
+                checkpoint=checkpoint,
+                progress=progress,
+            )
+            progress.finish()
+        _show_comparison(comparison, plot, as_json)
+        if comparison.failures:
+            raise typer.Exit(1)
+
+
+def _check_plot_file(plot: Path | None) -> None:
+    if plot is not None and plot.suffix.lower() not in (".png", ".svg"):
+        raise WattprintError(f"--plot {str(plot)!r}: accepted suffixes: .png, .svg")
+
+
+def _show_comparison(comparison: Any, plot: Path | None, as_json: bool) -> None:
+    """Print a stored comparison (table, or JSON) and write its Pareto figure when asked."""
+    written = None
+    if plot is not None:
+        from wattprint.report.compress_plots import pareto_figure
+        from wattprint.report.plots import save_figure
+
+        written = save_figure(pareto_figure(comparison), plot)
+    if as_json:
+        _print_json({**comparison.summary(), "plot": written})
+        return
+    from wattprint.report.compress import comparison_table
+
+    out.print(comparison_table(comparison))
+    if written is not None:
+        out.print(f"Pareto figure written to {written}", highlight=False, soft_wrap=True)
+    else:
+        err.print(f"next: wattprint comparisons {comparison.id} --plot pareto.png", highlight=False)
+
+
+@app.command()
+def comparisons(
+    ref: Annotated[
+        str | None, typer.Argument(help="A comparison id, a unique prefix, or `latest`.")
+    ] = None,
+    plot: PlotFileOpt = None,
+    data_dir: DirOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """List stored compression comparisons, or show one (its table, and its Pareto figure
+    with --plot)."""
+    with _errors():
+        _check_plot_file(plot)
+        store = _store(_settings(data_dir))
+        if ref is None:
+            if plot is not None:
+                raise WattprintError("--plot needs a comparison: wattprint comparisons latest")
+            from wattprint.compress.results import list_comparisons
+
+            found = list_comparisons(store)
+            if as_json:
+                _print_json({"comparisons": found})
+            else:
+                from wattprint.report.compress import comparisons_table
+
+                out.print(comparisons_table(found))
+            return
+        from wattprint.compress.results import load_comparison
+
+        _show_comparison(load_comparison(store, ref), plot, as_json)
+
+
 # ------------------------------------------------------------------------ hardware
 @app.command()
 def hardware(as_json: JsonOpt = False) -> None:

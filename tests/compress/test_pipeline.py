@@ -1,3 +1,5 @@
+import re
+
 import pytest
 import torch
 from torch import nn
@@ -15,8 +17,10 @@ from tests.compress import (
 from wattprint.compress import (
     TechniqueSpec,
     apply_techniques,
+    chain_text,
     model_stats,
     parse_techniques,
+    parse_variants,
     prune_structured,
 )
 from wattprint.errors import ConfigError
@@ -24,8 +28,8 @@ from wattprint.errors import ConfigError
 
 def test_every_accepted_form_parses_to_a_typed_spec_that_prints_back() -> None:
     text = (
-        "prune:0.5, prune-global:0.25,prune-structured:0.1,lowrank:0.9,lowrank:1.0,"
-        "lowrank:1,lowrank:16,cast:bf16,cast:fp16"
+        "prune:0.5+ prune-global:0.25+prune-structured:0.1+lowrank:0.9+lowrank:1.0+"
+        "lowrank:1+lowrank:16+cast:bf16+cast:fp16"
     )
     specs = parse_techniques(text)
     assert [(s.name, s.value) for s in specs] == [
@@ -40,7 +44,7 @@ def test_every_accepted_form_parses_to_a_typed_spec_that_prints_back() -> None:
         ("cast", "fp16"),
     ]
     assert isinstance(specs[4].value, float) and isinstance(specs[5].value, int)
-    assert ",".join(map(str, specs)) == text.replace(" ", "")
+    assert chain_text(specs) == text.replace(" ", "")
     assert parse_techniques("quant:int8") == (TechniqueSpec("quant", "int8"),)
     assert parse_techniques("quant:int8-static")[0].value == "int8-static"
 
@@ -49,14 +53,15 @@ def test_every_accepted_form_parses_to_a_typed_spec_that_prints_back() -> None:
     ("text", "named", "why"),
     [
         ("", "", "no technique given"),
-        ("prune:0.5,,quant:int8", "prune:0.5,,quant:int8", "empty item between commas"),
+        ("prune:0.5++quant:int8", "prune:0.5++quant:int8", "empty item between '+'"),
+        ("prune:0.5,quant:int8", "prune:0.5,quant:int8", "a chain joins techniques with '+'"),
         ("prune", "prune", "expected NAME:VALUE"),
-        ("prune:,quant:int8", "prune:", "expected NAME:VALUE"),
+        ("prune:+quant:int8", "prune:", "expected NAME:VALUE"),
         ("prune:half", "prune:half", "'half' is not a number"),
         ("prune:1.5", "prune:1.5", "pruning amount 1.5 is not a number in (0, 1)"),
         ("prune-structured:0", "prune-structured:0", "pruning amount 0.0 is not a number"),
         ("lowrank:0", "lowrank:0", "low-rank rank 0 is neither"),
-        ("lowrank:0.9,lowrank:1.5", "lowrank:1.5", "low-rank rank 1.5 is neither"),
+        ("lowrank:0.9+lowrank:1.5", "lowrank:1.5", "low-rank rank 1.5 is neither"),
         ("lowrank:nan", "lowrank:nan", "low-rank rank nan is neither"),
         ("quant:int4", "quant:int4", "unknown quantisation 'int4'"),
         ("cast:fp8", "cast:fp8", "unknown cast dtype 'fp8'"),
@@ -73,8 +78,36 @@ def test_bad_spec_is_one_error_naming_it_and_listing_the_accepted(
     assert message.endswith(
         "accepted: prune:AMOUNT, prune-global:AMOUNT, prune-structured:AMOUNT (AMOUNT a float "
         "in (0, 1)), quant:int8, quant:int8-static, cast:fp16, cast:bf16, lowrank:RATIO (a "
-        "float in (0, 1], e.g. 0.9 or 1.0) or lowrank:RANK (an integer >= 1)"
+        "float in (0, 1], e.g. 0.9 or 1.0) or lowrank:RANK (an integer >= 1); the techniques "
+        "of one variant joined by '+' (prune:0.5+quant:int8), variants by ','"
     )
+
+
+def test_variants_are_chains_separated_by_commas_each_checked() -> None:
+    variants = parse_variants(" prune:0.5 , quant:int8,lowrank:0.9+quant:int8")
+    assert [chain_text(v) for v in variants] == [
+        "prune:0.5",
+        "quant:int8",
+        "lowrank:0.9+quant:int8",
+    ]
+    assert variants[2] == (TechniqueSpec("lowrank", 0.9), TechniqueSpec("quant", "int8"))
+    assert parse_variants("cast:bf16") == ((TechniqueSpec("cast", "bf16"),),)
+
+
+@pytest.mark.parametrize(
+    ("text", "why"),
+    [
+        ("", "'': no variant given"),
+        ("prune:0.5,,quant:int8", "'prune:0.5,,quant:int8': empty variant between commas"),
+        ("prune:0.5,quant:int8+prune:0.5", "'quant:int8+prune:0.5': quant must come last"),
+        ("prune:0.5,prune:0.50", "'prune:0.5,prune:0.50': variant 'prune:0.5' given twice"),
+        ("prune:0.5,prune:2", "'prune:2': pruning amount 2.0 is not a number in (0, 1)"),
+    ],
+)
+def test_a_bad_variant_is_one_error_naming_it(text: str, why: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        parse_variants(text)
+    assert why in str(caught.value)
 
 
 def test_specs_built_directly_are_checked_too() -> None:
@@ -87,26 +120,26 @@ def test_specs_built_directly_are_checked_too() -> None:
 @pytest.mark.parametrize(
     ("text", "why"),
     [
-        ("quant:int8,prune:0.5", "quant must come last, once"),
-        ("quant:int8,quant:int8-static", "quant must come last, once"),
-        ("cast:fp16,quant:int8", "int8 quantisation needs float32 weights"),
+        ("quant:int8+prune:0.5", "quant must come last, once"),
+        ("quant:int8+quant:int8-static", "quant must come last, once"),
+        ("cast:fp16+quant:int8", "int8 quantisation needs float32 weights"),
     ],
 )
 def test_quantisation_must_be_last_and_alone(text: str, why: str) -> None:
-    with pytest.raises(ConfigError, match=rf"technique order '{text}': {why}"):
+    with pytest.raises(ConfigError, match=re.escape(f"technique order '{text}': {why}")):
         parse_techniques(text)
 
 
 def test_apply_checks_the_order_of_specs_built_directly() -> None:
     specs = [TechniqueSpec("quant", "int8"), TechniqueSpec("lowrank", 4)]
-    with pytest.raises(ConfigError, match=r"'quant:int8,lowrank:4': quant must come last"):
+    with pytest.raises(ConfigError, match=r"'quant:int8\+lowrank:4': quant must come last"):
         apply_techniques(mlp(), specs)
 
 
 def test_prune_then_lowrank_then_dynamic_int8_chain() -> None:
     model = mlp()
     saved = state_copy(model)
-    specs = parse_techniques("prune:0.5,lowrank:8,quant:int8")
+    specs = parse_techniques("prune:0.5+lowrank:8+quant:int8")
     final, steps = apply_techniques(model, specs)
     assert unchanged(model, saved)
     assert [s.technique for s in steps] == [str(s) for s in specs]
@@ -123,7 +156,7 @@ def test_prune_then_lowrank_then_dynamic_int8_chain() -> None:
 def test_structured_pruning_then_exact_lowrank_then_static_int8_on_the_cnn() -> None:
     # Zeroing 3/4 of the output channels leaves rank <= 8 of 32, so lowrank:1.0 is exact.
     model = cnn()
-    specs = parse_techniques("prune-structured:0.75,lowrank:1.0,quant:int8-static")
+    specs = parse_techniques("prune-structured:0.75+lowrank:1.0+quant:int8-static")
     calibration = [images(8, seed) for seed in range(2, 6)]
     final, steps = apply_techniques(model, specs, example_batches=calibration)
     assert "conv2: Conv2d rank 8 of 32, 4608 -> 1408 weights" in steps[1].details
@@ -136,7 +169,7 @@ def test_structured_pruning_then_exact_lowrank_then_static_int8_on_the_cnn() -> 
 
 
 def test_casting_chain_and_missing_calibration_batches() -> None:
-    final, steps = apply_techniques(mlp(), parse_techniques("prune:0.2,cast:bf16"))
+    final, steps = apply_techniques(mlp(), parse_techniques("prune:0.2+cast:bf16"))
     assert {p.dtype for p in final.parameters()} == {torch.bfloat16}
     assert steps[1].technique == "cast:bf16"
     with pytest.raises(ConfigError, match=r"quant:int8-static\) needs example_batches"):

@@ -15,7 +15,7 @@ import math
 import platform
 import time
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -43,10 +43,14 @@ __all__ = [
     "ModelRun",
     "Progress",
     "count_parameters",
+    "device_name",
     "flops_per_sample",
+    "make_loader",
     "new_benchmark_id",
     "resolve_device",
     "run_model",
+    "train_one_epoch",
+    "warm_up",
 ]
 
 #: Samples used to count FLOPs (one small batch is enough: the count is per sample).
@@ -170,7 +174,7 @@ def flops_per_sample(spec: ModelSpec, model: nn.Module, batch: Batch) -> float |
     return float(total) / n if total else None
 
 
-def _loader(
+def make_loader(
     spec: ModelSpec,
     dataset: Dataset[Any],
     options: BenchOptions,
@@ -211,7 +215,7 @@ def _labels(
         "metric": spec.metric,
         "higher_is_better": "true" if spec.higher_is_better else "false",
         "device": options.device,
-        "device_name": _device_name(resolve_device(options.device)),
+        "device_name": device_name(resolve_device(options.device)),
         "amp": "true" if options.amp else "false",
         "size": options.size,
         "pretrained": "true" if options.pretrained else "false",
@@ -222,7 +226,7 @@ def _labels(
     }
 
 
-def _device_name(device: torch.device) -> str:
+def device_name(device: torch.device) -> str:
     if device.type == "cuda":
         return str(torch.cuda.get_device_name(device))
     return platform.processor() or platform.machine() or "cpu"
@@ -249,9 +253,9 @@ def run_model(
         seed=options.seed,
     )
     model = spec.build(options.size, pretrained=options.pretrained)  # config errors: no run
-    train_loader = _loader(spec, train, options, shuffle=True)
-    test_loader = _loader(spec, test, options, shuffle=False)
-    eval_loader = _loader(spec, test, options, shuffle=False, size=options.eval_size)
+    train_loader = make_loader(spec, train, options, shuffle=True)
+    test_loader = make_loader(spec, test, options, shuffle=False)
+    eval_loader = make_loader(spec, test, options, shuffle=False, size=options.eval_size)
     n_train, n_test = len(train), len(test)  # type: ignore[arg-type]
     run_settings = settings.model_copy(update={"run": f"{benchmark}/{spec.name}"})
     started = time.time()
@@ -269,27 +273,21 @@ def run_model(
             values["flops_per_sample"] = flops
         tracker.log(step=None, **values)
         with tracker.window(TRAIN_WARMUP_WINDOW):
-            _warm_up(spec, model, next(iter(train_loader)), device, options.amp)
+            warm_up(spec, model, next(iter(train_loader)), device, options.amp)
         for epoch in range(1, options.epochs + 1):
             progress.phase(f"{spec.name}: epoch {epoch}/{options.epochs}", n_train)
-            tracker.begin_window(EPOCH_WINDOW)
-            loss_sum, seen = 0.0, 0
-            model.train()
-            for batch in train_loader:
-                on_device = to_device(batch, device)
-                optimizer.zero_grad(set_to_none=True)
-                with autocast(device, options.amp):
-                    loss = spec.loss(model, on_device)
-                scaler.scale(loss).backward()  # type: ignore[no-untyped-call]
-                scaler.step(optimizer)
-                scaler.update()
-                n = batch_size_of(batch)
-                loss_sum += float(loss.detach()) * n
-                seen += n
-                progress.advance(n)
-            synchronize(device)
-            tracker.end_window(EPOCH_WINDOW)
-            tracker.log(step=epoch, train_loss=loss_sum / max(seen, 1))
+            with tracker.window(EPOCH_WINDOW):
+                loss = train_one_epoch(
+                    spec,
+                    model,
+                    train_loader,
+                    optimizer,
+                    device,
+                    amp=options.amp,
+                    scaler=scaler,
+                    progress=progress,
+                )
+            tracker.log(step=epoch, train_loss=loss)
             if options.eval_size:
                 with tracker.window(EVAL_WINDOW):
                     quality = _evaluate(spec, model, eval_loader, device, options, progress, epoch)
@@ -327,7 +325,47 @@ def run_model(
     )
 
 
-def _warm_up(
+def train_one_epoch(
+    spec: ModelSpec,
+    model: nn.Module,
+    loader: DataLoader[Any],
+    optimizer: torch.optim.Optimizer,
+    device: torch.device,
+    *,
+    amp: bool = False,
+    scaler: torch.amp.GradScaler | None = None,
+    progress: Progress | None = None,
+    after_backward: Callable[[], None] | None = None,
+    after_step: Callable[[], None] | None = None,
+) -> float:
+    """One pass over ``loader`` (the caller opens the window); returns the mean loss.
+    ``after_backward``/``after_step`` let a caller touch gradients and weights (the
+    compression lab keeps pruned weights at zero with them)."""
+    scaler = scaler or torch.amp.GradScaler("cuda", enabled=False)
+    loss_sum, seen = 0.0, 0
+    model.train()
+    for batch in loader:
+        on_device = to_device(batch, device)
+        optimizer.zero_grad(set_to_none=True)
+        with autocast(device, amp):
+            loss = spec.loss(model, on_device)
+        scaler.scale(loss).backward()  # type: ignore[no-untyped-call]
+        if after_backward is not None:
+            after_backward()
+        scaler.step(optimizer)
+        scaler.update()
+        if after_step is not None:
+            after_step()
+        n = batch_size_of(batch)
+        loss_sum += float(loss.detach()) * n
+        seen += n
+        if progress is not None:
+            progress.advance(n)
+    synchronize(device)
+    return loss_sum / max(seen, 1)
+
+
+def warm_up(
     spec: ModelSpec, model: nn.Module, batch: Batch, device: torch.device, amp: bool
 ) -> None:
     """One forward and backward pass, no update: lazy imports, allocator growth and kernel

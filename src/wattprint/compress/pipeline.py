@@ -1,7 +1,10 @@
-"""Technique specs ("prune:0.5,lowrank:0.9,quant:int8"), their order rules, and chaining.
+"""Technique specs, their order rules, and chaining.
 
-Int8 quantisation comes last: nothing can be pruned, factorised or cast once the weights
-are packed int8; and it needs float32 weights, so it is not combined with a cast.
+A chain (one compressed variant) joins techniques with ``+``:
+``"prune:0.5+lowrank:0.9+quant:int8"``; a comma separates variants, each compared with the
+original model: ``"prune:0.5,quant:int8"`` is two variants. Int8 quantisation comes last:
+nothing can be pruned, factorised or cast once the weights are packed int8; and it needs
+float32 weights, so it is not combined with a cast.
 """
 
 from __future__ import annotations
@@ -24,14 +27,24 @@ from wattprint.compress.quantize import (
 from wattprint.compress.stats import CompressionStep
 from wattprint.errors import ConfigError
 
-__all__ = ["ACCEPTED", "TechniqueSpec", "apply_techniques", "check_order", "parse_techniques"]
+__all__ = [
+    "ACCEPTED",
+    "PRUNING",
+    "TechniqueSpec",
+    "apply_techniques",
+    "chain_text",
+    "check_order",
+    "parse_techniques",
+    "parse_variants",
+]
 
 ACCEPTED = (
     "prune:AMOUNT, prune-global:AMOUNT, prune-structured:AMOUNT (AMOUNT a float in (0, 1)), "
     "quant:int8, quant:int8-static, cast:fp16, cast:bf16, "
-    "lowrank:RATIO (a float in (0, 1], e.g. 0.9 or 1.0) or lowrank:RANK (an integer >= 1)"
+    "lowrank:RATIO (a float in (0, 1], e.g. 0.9 or 1.0) or lowrank:RANK (an integer >= 1); "
+    "the techniques of one variant joined by '+' (prune:0.5+quant:int8), variants by ','"
 )
-_PRUNE = ("prune", "prune-global", "prune-structured")
+PRUNING = ("prune", "prune-global", "prune-structured")  # the pruning technique names
 _QUANT = ("int8", "int8-static")
 
 
@@ -41,9 +54,9 @@ def _bad(technique: str, why: str) -> ConfigError:
 
 def _problem(name: str, value: object) -> str | None:
     """Why ``name:value`` is not a valid technique, or None."""
-    if name in _PRUNE or name == "lowrank":
+    if name in PRUNING or name == "lowrank":
         try:
-            (check_amount if name in _PRUNE else check_rank)(value)
+            (check_amount if name in PRUNING else check_rank)(value)
         except ConfigError as exc:
             return str(exc)
         return None
@@ -77,7 +90,7 @@ def _parse_one(item: str) -> TechniqueSpec:
     value: float | int | str = text
     if name == "lowrank" and text.isdecimal():
         value = int(text)
-    elif name in _PRUNE or name == "lowrank":
+    elif name in PRUNING or name == "lowrank":
         try:
             value = float(text)
         except ValueError:
@@ -89,23 +102,50 @@ def _parse_one(item: str) -> TechniqueSpec:
 
 
 def parse_techniques(text: str) -> tuple[TechniqueSpec, ...]:
-    """Comma-separated technique specs, checked one by one and for their order.
+    """One chain of technique specs joined by ``+``, checked one by one and for their order.
 
     ``lowrank:1`` is rank 1 and ``lowrank:1.0`` the full energy ratio: a value with a dot
-    (or an exponent) is a ratio.
+    (or an exponent) is a ratio. A comma is refused here: it separates variants
+    (:func:`parse_variants`).
     """
-    items = [item.strip() for item in text.split(",")]
+    if "," in text:
+        raise _bad(text, "a chain joins techniques with '+'; commas separate variants")
+    items = [item.strip() for item in text.split("+")]
     if not all(items):
-        raise _bad(text, "no technique given" if not any(items) else "empty item between commas")
+        raise _bad(text, "no technique given" if not any(items) else "empty item between '+'")
     specs = tuple(_parse_one(item) for item in items)
     check_order(specs)
     return specs
 
 
+def parse_variants(text: str) -> tuple[tuple[TechniqueSpec, ...], ...]:
+    """Comma-separated variants, each a chain for :func:`parse_techniques`, each given once.
+
+    ``"prune:0.5,quant:int8,prune:0.5+quant:int8"`` is three variants; each is compared
+    with the original model, not with the variant before it.
+    """
+    items = [item.strip() for item in text.split(",")]
+    if not all(items):
+        raise _bad(text, "no variant given" if not any(items) else "empty variant between commas")
+    variants = tuple(parse_techniques(item) for item in items)
+    seen: set[str] = set()
+    for chain in variants:
+        name = chain_text(chain)
+        if name in seen:
+            raise _bad(text, f"variant {name!r} given twice")
+        seen.add(name)
+    return variants
+
+
+def chain_text(specs: Sequence[TechniqueSpec]) -> str:
+    """The spec form of a chain, ``prune:0.5+quant:int8``: a variant's name."""
+    return "+".join(map(str, specs))
+
+
 def check_order(specs: Sequence[TechniqueSpec]) -> None:
     """ConfigError unless int8 quantisation, if any, is alone, last and without a cast."""
     names = [spec.name for spec in specs]
-    joined = ",".join(map(str, specs))
+    joined = chain_text(specs)
     if "quant" in names[:-1]:
         raise ConfigError(
             f"technique order {joined!r}: quant must come last, once (nothing can be pruned, "

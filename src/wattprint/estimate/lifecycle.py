@@ -13,7 +13,8 @@ processed, given or summed from a metric of the run).
 Energies are device energy as measured (joules); emissions, when an ``Intensity`` and
 a ``Pue`` are given, are ``E * PUE * intensity``. The break-even points say after how
 many inferences serving has cost as much as training (``T / I``) and as search plus
-training (``(CT + T) / I``).
+training (``(CT + T) / I``); :func:`break_even_inferences` after how many inferences a
+cheaper inference repays a one-off cost (``extra / (I_before - I_after)``).
 """
 
 from __future__ import annotations
@@ -381,3 +382,23 @@ def training_energy_from_inference(
         if value <= 0:
             raise ConfigError(f"{name}={value!r} must be > 0")
     return Joules(math.prod(values.values()))
+
+
+def break_even_inferences(
+    extra_energy_j: float, before_per_inference_j: float, after_per_inference_j: float
+) -> float | None:
+    """After how many inferences a one-off energy cost (fine-tuning a compressed model) is
+    repaid by what each inference saves: ``extra / (before - after)``.
+
+    None when an inference costs as much or more after the change: it is never repaid.
+    """
+    extra = _finite(extra_energy_j, "extra_energy_j")
+    before = _finite(before_per_inference_j, "before_per_inference_j")
+    after = _finite(after_per_inference_j, "after_per_inference_j")
+    if extra < 0 or before < 0 or after < 0:
+        raise ConfigError(
+            f"break-even of {extra!r} J extra with {before!r} -> {after!r} J per inference: "
+            "accepted: energies >= 0"
+        )
+    saving = before - after
+    return extra / saving if saving > 0 else None

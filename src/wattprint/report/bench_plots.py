@@ -33,6 +33,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "BENCH_PLOT_KINDS",
+    "SYNTHETIC_DATA",
     "THETA_RULE_OF_THUMB",
     "benchmark_figure",
     "data_text",
@@ -69,6 +70,12 @@ def setup_text(b: Benchmark) -> str:
     )
 
 
+SYNTHETIC_DATA = (
+    "SYNTHETIC DATA: energy and speed are real measurements of the computation, but the "
+    "test metrics say nothing about quality on real data."
+)
+
+
 def synthetic_warning(b: Benchmark) -> str | None:
     """The warning due when any model used synthetic data, with each reason; else None."""
     by_reason: dict[str, list[str]] = {}
@@ -78,10 +85,7 @@ def synthetic_warning(b: Benchmark) -> str | None:
     if not by_reason:
         return None
     reasons = "; ".join(f"{', '.join(names)}: {why}" for why, names in by_reason.items())
-    return (
-        "SYNTHETIC DATA: energy and speed are real measurements of the computation, but "
-        f"the test metrics say nothing about quality on real data. {reasons}"
-    )
+    return f"{SYNTHETIC_DATA} {reasons}"
 
 
 def data_text(b: Benchmark) -> str:
