@@ -814,7 +814,11 @@ def compress(
     ] = None,
     data_root: Annotated[
         Path | None,
-        typer.Option(help="Folder with cifar-10-batches-py/ or LibriSpeech/ (never downloaded)."),
+        typer.Option(
+            "--data-root",
+            "--data",
+            help="Folder with cifar-10-batches-py/ or LibriSpeech/ (never downloaded).",
+        ),
     ] = None,
     checkpoint: Annotated[
         Path | None,
