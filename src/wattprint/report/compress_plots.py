@@ -137,7 +137,9 @@ def pareto_figure(c: Comparison) -> Figure:
             color=_color(i),
             label=f"{v.variant} ({v.quality})",
         )
-        ax.annotate(v.variant, (x, y), xytext=(5, 5), textcoords="offset points", fontsize=8)
+        ax.annotate(  # staggered: variants often sit close together
+            v.variant, (x, y), xytext=(5, 5 + 11 * (i % 4)), textcoords="offset points", fontsize=8
+        )
     front = pareto_front(list(zip(xs, metrics, strict=True)), c.higher_is_better)
     fx, fy = [xs[i] for i in front], [metrics[i] for i in front]
     ax.step(fx, fy, where="post", color=HIGHLIGHT, linewidth=1.5, label="Pareto front")
