@@ -52,6 +52,7 @@ class ExportTable(str, Enum):
     samples = "samples"
     windows = "windows"
     metrics = "metrics"
+    emissions = "emissions"
 
 
 @contextmanager
@@ -278,14 +279,20 @@ def export(
         ExportFormat.json
     ),
     table: Annotated[
-        ExportTable, typer.Option(help="With csv: samples, windows or metrics.")
+        ExportTable,
+        typer.Option(help="With csv: samples, windows, metrics, or emissions (priced windows)."),
     ] = ExportTable.samples,
     output: Annotated[
         Path | None, typer.Option("--output", "-o", help="File to write; default stdout.")
     ] = None,
+    region: Annotated[
+        str | None, typer.Option(help="With --table emissions: price for this place.")
+    ] = None,
+    pue: Annotated[float | None, typer.Option(help="With --table emissions: this PUE.")] = None,
     data_dir: DirOpt = None,
 ) -> None:
-    """Export a run as JSON (everything) or CSV (one table)."""
+    """Export a run as JSON (everything) or CSV (one table; ``emissions``: each window and
+    the run with energy, PUE, grid intensity and emissions, with their sources)."""
     from wattprint.store.export import export_csv, export_json
 
     with _errors():
@@ -295,6 +302,10 @@ def export(
         try:
             if fmt is ExportFormat.json:
                 export_json(store, detail.run_id, stream)
+            elif table is ExportTable.emissions:
+                from wattprint.report.emissions import write_emissions_csv
+
+                write_emissions_csv(store, detail.run_id, stream, region=region, pue=pue)
             else:
                 export_csv(store, detail.run_id, table.value, stream)
         finally:

@@ -68,6 +68,40 @@ def run_footprint(
     """Price ``detail``'s energy: arguments win over the run's own settings. An
     intensity ``provider`` (e.g. a live API client) wins over ``intensity_file``, which
     wins over the yearly figure."""
+    price = _pricing(detail, region, pue, year, intensity_file, provider)
+    intervals = energy_intervals(store.samples(detail.run_id), detail)
+    emissions = operational_emissions(intervals, price.provider, price.intensity, price.pue)
+    return RunFootprint(
+        run_id=detail.run_id,
+        location=price.location,
+        intensity=price.intensity,
+        pue=price.pue,
+        provider=price.provider.describe(),
+        emissions=emissions,
+        location_from=price.location_from,
+        embodied=run_embodied(detail),
+    )
+
+
+@dataclass(frozen=True)
+class _Pricing:
+    location: Location
+    location_from: str
+    intensity: Intensity
+    pue: Pue
+    provider: IntensityProvider
+
+
+def _pricing(
+    detail: RunDetail,
+    region: str | None,
+    pue: float | None,
+    year: int | None,
+    intensity_file: Path | None,
+    provider: IntensityProvider | None,
+) -> _Pricing:
+    """Where, at which PUE and with which intensity a run is priced (arguments first,
+    then the run's recorded settings, then the world average)."""
     recorded = _mapping(detail.settings)
     code = region if region is not None else recorded.get("region")
     location_from = "given" if region is not None else "run settings" if code else "none"
@@ -82,18 +116,51 @@ def run_footprint(
         provider = (
             CsvSeriesProvider(series_file) if series_file is not None else YearlyProvider(intensity)
         )
-    intervals = energy_intervals(store.samples(detail.run_id), detail)
-    emissions = operational_emissions(intervals, provider, intensity, resolved_pue)
-    return RunFootprint(
-        run_id=detail.run_id,
-        location=location,
-        intensity=intensity,
-        pue=resolved_pue,
-        provider=provider.describe(),
-        emissions=emissions,
-        location_from=location_from,
-        embodied=run_embodied(detail),
-    )
+    return _Pricing(location, location_from, intensity, resolved_pue, provider)
+
+
+@dataclass(frozen=True)
+class WindowEmissions:
+    """One window of a run, priced: its energy (IT, joules, with bounds) and emissions."""
+
+    name: str
+    started_at: float
+    ended_at: float
+    energy_j: float
+    low_j: float
+    high_j: float
+    emissions: Emissions
+
+
+def window_emissions(
+    store: Store,
+    detail: RunDetail,
+    *,
+    names: tuple[str, ...] | None = None,
+    region: str | None = None,
+    pue: float | None = None,
+    year: int | None = None,
+    intensity_file: Path | None = None,
+) -> list[WindowEmissions]:
+    """Each of the run's windows (or those called one of ``names``) priced like the run:
+    the emissions table people download beside a run."""
+    from wattprint.analysis.stored import component_ratios, window_energy
+
+    price = _pricing(detail, region, pue, year, intensity_file, None)
+    ratios = component_ratios(detail)
+    rows: list[WindowEmissions] = []
+    for w in store.windows(detail.run_id):
+        energy, _, _ = window_energy([w], w.name, ratios)
+        if energy is None or (names is not None and w.name not in names):
+            continue
+        interval = (w.started_at, w.ended_at, energy.j, energy.low_j, energy.high_j)
+        priced = operational_emissions([interval], price.provider, price.intensity, price.pue)
+        rows.append(
+            WindowEmissions(
+                w.name, w.started_at, w.ended_at, energy.j, energy.low_j, energy.high_j, priced
+            )
+        )
+    return rows
 
 
 def run_embodied(detail: RunDetail) -> RunEmbodied:
