@@ -948,6 +948,201 @@ def comparisons(
         _show_comparison(load_comparison(store, ref), plot, as_json)
 
 
+# ------------------------------------------------------------------------ finetune
+def _column(name: str) -> Any:
+    flag = f"--{name.replace('_', '-')}-column"
+    return typer.Option(
+        flag, help=f"The dataset's {name.replace('_', ' ')} column (default: detected)."
+    )
+
+
+@app.command()
+def finetune(
+    task: Annotated[
+        str | None,
+        typer.Option(
+            help="text-classification, causal-lm, masked-lm, token-classification, "
+            "question-answering, translation or summarization."
+        ),
+    ] = None,
+    model: Annotated[
+        str | None, typer.Option(help="Local directory, or a hub id in the local cache.")
+    ] = None,
+    dataset: Annotated[
+        str | None, typer.Option(help="CSV/JSON/JSONL/Parquet file or folder, or a cached hub id.")
+    ] = None,
+    spec_file: Annotated[
+        Path | None,
+        typer.Option("--spec", help="A YAML/JSON job spec; options given here override it."),
+    ] = None,
+    save_spec: Annotated[
+        Path | None,
+        typer.Option(help="Write the job spec (YAML/JSON) and exit without training."),
+    ] = None,
+    dataset_config: Annotated[str | None, typer.Option(help="Hub dataset config/subset.")] = None,
+    train_split: Annotated[str | None, typer.Option(help="Training split (train).")] = None,
+    eval_split: Annotated[
+        str | None, typer.Option(help="Eval split (default: validation/test, else 10% of train).")
+    ] = None,
+    text_column: Annotated[str | None, _column("text")] = None,
+    text_pair_column: Annotated[str | None, _column("text_pair")] = None,
+    label_column: Annotated[str | None, _column("label")] = None,
+    tokens_column: Annotated[str | None, _column("tokens")] = None,
+    tags_column: Annotated[str | None, _column("tags")] = None,
+    question_column: Annotated[str | None, _column("question")] = None,
+    context_column: Annotated[str | None, _column("context")] = None,
+    answers_column: Annotated[str | None, _column("answers")] = None,
+    target_column: Annotated[str | None, _column("target")] = None,
+    epochs: Annotated[float | None, typer.Option(help="Training epochs (3).")] = None,
+    learning_rate: Annotated[
+        float | None, typer.Option("--lr", help="Learning rate (5e-5).")
+    ] = None,
+    train_batch_size: Annotated[int | None, typer.Option(help="Training batch size (8).")] = None,
+    eval_batch_size: Annotated[int | None, typer.Option(help="Eval batch size (8).")] = None,
+    max_length: Annotated[
+        int | None, typer.Option(help="Tokens per input; block size for LM (128).")
+    ] = None,
+    max_target_length: Annotated[int | None, typer.Option(help="Tokens per target (128).")] = None,
+    source_lang: Annotated[str | None, typer.Option(help="Translation source language.")] = None,
+    target_lang: Annotated[str | None, typer.Option(help="Translation target language.")] = None,
+    source_prefix: Annotated[str | None, typer.Option(help="Prefix for inputs (T5).")] = None,
+    max_train_samples: Annotated[int | None, typer.Option(help="Cap the training set.")] = None,
+    max_eval_samples: Annotated[int | None, typer.Option(help="Cap the eval set.")] = None,
+    peft: Annotated[str | None, typer.Option(help="none, lora, prefix, prompt or ia3.")] = None,
+    lora_r: Annotated[int | None, typer.Option(help="LoRA rank (8).")] = None,
+    lora_alpha: Annotated[int | None, typer.Option(help="LoRA alpha (16).")] = None,
+    lora_dropout: Annotated[float | None, typer.Option(help="LoRA dropout (0.05).")] = None,
+    target_modules: Annotated[
+        str | None, typer.Option(help="Modules LoRA/IA3 adapt, comma-separated (detected).")
+    ] = None,
+    virtual_tokens: Annotated[
+        int | None, typer.Option(help="Prefix/prompt tuning length (20).")
+    ] = None,
+    seed: Annotated[int | None, typer.Option(help="Random seed (42).")] = None,
+    precision: Annotated[str | None, typer.Option(help="fp32, fp16 or bf16.")] = None,
+    output_dir: Annotated[
+        Path | None, typer.Option(help="Where the model/adapter goes (<dir>/finetune/<run>).")
+    ] = None,
+    project: Annotated[str | None, typer.Option(help="Project of the run (finetune).")] = None,
+    run_name: Annotated[str | None, typer.Option("--run", help="Name of the run.")] = None,
+    emissions_csv: Annotated[
+        Path | None, typer.Option(help="Also write the run's emissions table (CSV) here.")
+    ] = None,
+    data_dir: DirOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Fine-tune a Hugging Face model on a dataset for a task, offline, under the tracker:
+    columns detected, data preprocessed, PEFT optional, the model saved, the run stored."""
+    with _errors():
+        from wattprint.finetune.spec import FinetuneSpec, load_spec
+
+        columns = {
+            "text": text_column,
+            "text_pair": text_pair_column,
+            "label": label_column,
+            "tokens": tokens_column,
+            "tags": tags_column,
+            "question": question_column,
+            "context": context_column,
+            "answers": answers_column,
+            "target": target_column,
+        }
+        peft_options = {
+            "type": peft,
+            "r": lora_r,
+            "alpha": lora_alpha,
+            "dropout": lora_dropout,
+            "target_modules": tuple(m.strip() for m in target_modules.split(",") if m.strip())
+            if target_modules
+            else None,
+            "num_virtual_tokens": virtual_tokens,
+        }
+        given = {
+            "task": task,
+            "model": model,
+            "dataset": dataset,
+            "dataset_config": dataset_config,
+            "train_split": train_split,
+            "eval_split": eval_split,
+            "epochs": epochs,
+            "learning_rate": learning_rate,
+            "train_batch_size": train_batch_size,
+            "eval_batch_size": eval_batch_size,
+            "max_length": max_length,
+            "max_target_length": max_target_length,
+            "source_lang": source_lang,
+            "target_lang": target_lang,
+            "source_prefix": source_prefix,
+            "max_train_samples": max_train_samples,
+            "max_eval_samples": max_eval_samples,
+            "seed": seed,
+            "precision": precision,
+            "output_dir": output_dir,
+            "project": project,
+            "run": run_name,
+        }
+        spec = load_spec(spec_file) if spec_file is not None else None
+        base = spec.model_dump(exclude_none=True) if spec is not None else {}
+        merged_columns = {**base.get("columns", {}), **{k: v for k, v in columns.items() if v}}
+        merged_peft = {
+            **base.get("peft", {}),
+            **{k: v for k, v in peft_options.items() if v is not None},
+        }
+        spec = FinetuneSpec.build(
+            **{
+                **base,
+                **{k: v for k, v in given.items() if v is not None},
+                "columns": merged_columns,
+                "peft": merged_peft,
+            }
+        )
+        if save_spec is not None:
+            written = spec.to_file(save_spec)
+            if as_json:
+                _print_json({"spec": str(written), "job": spec.model_dump(mode="json")})
+            else:
+                out.print(f"job spec written to {written}", highlight=False)
+            return
+        try:
+            from wattprint.finetune.runner import finetune as run_finetune
+        except ModuleNotFoundError as exc:
+            raise WattprintError(
+                f"fine-tuning needs transformers, datasets and peft ({exc}); install them with "
+                "pip install 'wattprint[torch,finetune]'"
+            ) from None
+        settings = _settings(data_dir)
+        if not as_json:
+            err.print(f"fine-tuning {spec.model} on {spec.dataset} ({spec.task})…", highlight=False)
+        from wattprint.finetune.progress import RichTrainerProgress
+
+        result = run_finetune(spec, settings=settings, callbacks=[RichTrainerProgress(err)])
+        store = _store(settings)
+        if emissions_csv is not None:
+            from wattprint.report.emissions import write_emissions_csv
+
+            emissions_csv.parent.mkdir(parents=True, exist_ok=True)
+            with emissions_csv.open("w", newline="", encoding="utf-8") as stream:
+                write_emissions_csv(store, result.run_id, stream)
+        if as_json:
+            _print_json(
+                {
+                    "run": store.get_run(result.run_id),
+                    "output_dir": result.output_dir,
+                    "metrics": result.metrics,
+                    "notes": result.notes,
+                    "emissions_csv": emissions_csv,
+                    "job": spec.model_dump(mode="json"),
+                }
+            )
+            return
+        for note in result.notes:
+            err.print(f"· {note}", highlight=False)
+        _print_run(store, result.run_id, False)
+        metrics = ", ".join(f"{k} {v:.4g}" for k, v in result.metrics.items())
+        out.print(f"final metrics: {metrics or 'none (no eval split)'}", highlight=False)
+        out.print(f"model saved to {result.output_dir}", highlight=False)
+
+
 # ------------------------------------------------------------------------ hardware
 @app.command()
 def hardware(as_json: JsonOpt = False) -> None:
