@@ -144,12 +144,32 @@ def _windows_table(windows: Sequence[Any]) -> Table:
     return table
 
 
+#: Beyond this many metric names a step-by-name grid no longer fits a terminal.
+_WIDE_METRICS = 6
+
+
 def _metrics_table(metrics: Sequence[Any]) -> Table:
+    """Steps as rows and names as columns; with many names, one row per name instead
+    (its last value, at which step, and how many values were logged)."""
     names = sorted({m.name for m in metrics})
+    table = Table(title="metrics", title_justify="left")
+    if len(names) > _WIDE_METRICS:
+        last: dict[str, Any] = {}
+        counts: dict[str, int] = defaultdict(int)
+        for m in metrics:
+            last[m.name] = m
+            counts[m.name] += 1
+        for col in ("metric", "last value", "at step", "values"):
+            table.add_column(col)
+        for n in names:
+            step = last[n].step
+            table.add_row(
+                n, _number(last[n].value), "—" if step is None else str(step), str(counts[n])
+            )
+        return table
     by_step: dict[Any, dict[str, float | None]] = defaultdict(dict)
     for m in metrics:
         by_step[m.step][m.name] = m.value
-    table = Table(title="metrics", title_justify="left")
     table.add_column("step")
     for n in names:
         table.add_column(n)
