@@ -101,12 +101,19 @@ def _arguments(spec: FinetuneSpec, output_dir: Path, has_eval: bool) -> Any:
         "bf16": spec.precision == "bf16",
         "report_to": [],
         "disable_tqdm": True,
+        "dataloader_pin_memory": _has_cuda(),  # pinning without a GPU only warns
     }
     if spec.task in SEQ2SEQ:
         return Seq2SeqTrainingArguments(
             predict_with_generate=True, generation_max_length=spec.max_target_length, **common
         )
     return TrainingArguments(**common)
+
+
+def _has_cuda() -> bool:
+    import torch
+
+    return bool(torch.cuda.is_available())
 
 
 def finetune(
