@@ -11,10 +11,11 @@ from wattprint.report.build import Block, Heading, Image, Paragraph, Report, Tab
 
 CSS = """
 body { font-family: system-ui, -apple-system, "Segoe UI", sans-serif; margin: 2rem auto;
-       max-width: 1000px; color: #222; line-height: 1.45; padding: 0 1rem; }
+       max-width: 1200px; color: #222; line-height: 1.45; padding: 0 1rem; }
 h1 { font-size: 1.6rem; } h2 { border-bottom: 1px solid #ddd; margin-top: 2.2rem; }
 h3 { margin-top: 1.6rem; }
 table { border-collapse: collapse; margin: .6rem 0 1rem; font-size: .9rem; }
+.table-wrap { overflow-x: auto; max-width: 100%; }
 th, td { border: 1px solid #ddd; padding: .25rem .5rem; text-align: left; vertical-align: top; }
 th { background: #f4f4f4; } caption { caption-side: bottom; font-size: .8rem; color: #666; }
 figure { margin: .5rem 0 1.5rem; } figure img { max-width: 100%; border: 1px solid #eee; }
@@ -37,7 +38,10 @@ def _block(block: Block) -> str:
             "<tr>" + "".join(f"<td>{escape(v)}</td>" for v in row) + "</tr>" for row in block.rows
         )
         caption = f"<caption>{escape(block.caption)}</caption>" if block.caption else ""
-        return f"<table>{caption}<thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>"
+        return (
+            f'<div class="table-wrap"><table>{caption}<thead><tr>{head}</tr></thead>'
+            f"<tbody>{rows}</tbody></table></div>"
+        )
     if isinstance(block, Image):
         data = base64.b64encode(block.png).decode("ascii")
         caption = f"<figcaption>{escape(block.caption)}</figcaption>" if block.caption else ""
