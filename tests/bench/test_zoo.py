@@ -63,7 +63,7 @@ def test_one_training_step_changes_parameters_and_metric_computes(name: str) -> 
     assert model.training  # quality() restores the mode
     if spec.metric == "accuracy":
         assert 0.0 <= quality <= 1.0
-    elif spec.metric == "cer":
+    elif spec.metric == "wer":
         assert quality >= 0.0
 
 
@@ -79,6 +79,15 @@ def test_greedy_ctc_decode_collapses_repeats_and_blanks() -> None:
     assert zoo.greedy_ctc_decode(log_probs) == [[3, 3, 4]]
     assert zoo.greedy_ctc_decode(log_probs, torch.tensor([2])) == [[3]]
     assert zoo.char_error_rate([[3, 3, 4]], [[3, 4]]) == 0.5
+
+
+def test_word_error_rate_counts_words() -> None:
+    space = 1  # AUDIO_VOCAB: blank, space, apostrophe, a-z
+    ab, cd = [3, 4], [5, 6]
+    assert zoo.word_error_rate([[*ab, space, *cd]], [[*ab, space, *cd]]) == 0.0
+    assert zoo.word_error_rate([[*ab, space, *ab]], [[*ab, space, *cd]]) == 0.5
+    assert zoo.word_error_rate([[*ab, *cd]], [[*ab, space, *cd]]) == 1.0  # merged: 1 sub + 1 del
+    assert zoo.word_error_rate([[space, *ab, space, space]], [[*ab]]) == 0.0
 
 
 def test_si_sdr_prefers_the_reference() -> None:

@@ -28,6 +28,7 @@ __all__ = [
     "Batch",
     "ModelSpec",
     "char_error_rate",
+    "word_error_rate",
     "get",
     "greedy_ctc_decode",
     "image_classifier_spec",
@@ -163,6 +164,30 @@ def char_error_rate(
     dist = sum(_edit_distance(h, r) for h, r in zip(hypotheses, references, strict=True))
     total = sum(len(r) for r in references)
     return dist / max(total, 1)
+
+
+def _words(indices: Sequence[int]) -> list[tuple[int, ...]]:
+    """CTC label indices -> words (runs of non-space characters)."""
+    space = bench_data.AUDIO_VOCAB.index(" ")
+    words: list[tuple[int, ...]] = []
+    current: list[int] = []
+    for i in [*indices, space]:
+        if i == space:
+            if current:
+                words.append(tuple(current))
+            current = []
+        else:
+            current.append(i)
+    return words
+
+
+def word_error_rate(
+    hypotheses: Sequence[Sequence[int]], references: Sequence[Sequence[int]]
+) -> float:
+    """Word edit distance over the number of reference words (0 is perfect): LibriSpeech's
+    usual figure."""
+    pairs = [(_words(h), _words(r)) for h, r in zip(hypotheses, references, strict=True)]
+    return sum(_edit_distance(h, r) for h, r in pairs) / max(sum(len(r) for _, r in pairs), 1)
 
 
 def si_sdr(estimate: Tensor, reference: Tensor, eps: float = 1e-8) -> Tensor:
@@ -362,11 +387,11 @@ def _ctc_forward(model: nn.Module, batch: Batch) -> tuple[Tensor, Tensor]:
     return cast(tuple[Tensor, Tensor], model(batch["waveforms"], batch["lengths"]))
 
 
-def _ctc_cer(outputs: tuple[Tensor, Tensor], batch: Batch) -> float:
+def _ctc_wer(outputs: tuple[Tensor, Tensor], batch: Batch) -> float:
     log_probs, out_lengths = outputs
     hyps = greedy_ctc_decode(log_probs, out_lengths)
     refs = [batch["targets"][i, : int(n)].tolist() for i, n in enumerate(batch["target_lengths"])]
-    return char_error_rate(hyps, refs)
+    return word_error_rate(hyps, refs)
 
 
 def _build_hdemucs(size: str, num_classes: int) -> nn.Module:
@@ -581,14 +606,14 @@ def _asr(name: str, builder: Callable[[str, int], nn.Module]) -> ModelSpec:
         family="audio",
         task="speech recognition, CTC (LibriSpeech)",
         dataset="librispeech",
-        metric="cer",
+        metric="wer",
         higher_is_better=False,
         builder=builder,
         default_num_classes=_AUDIO_CLASSES,
         collate_fn=_collate_speech,
         loss_fn=_ctc_loss,
         forward_fn=_ctc_forward,
-        score_fn=_ctc_cer,
+        score_fn=_ctc_wer,
     )
 
 
