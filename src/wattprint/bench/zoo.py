@@ -28,7 +28,6 @@ __all__ = [
     "Batch",
     "ModelSpec",
     "char_error_rate",
-    "word_error_rate",
     "get",
     "greedy_ctc_decode",
     "image_classifier_spec",
@@ -36,6 +35,7 @@ __all__ = [
     "names",
     "si_sdr",
     "specs",
+    "word_error_rate",
 ]
 
 Family = Literal["vision", "audio", "nlp"]
