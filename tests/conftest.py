@@ -1,16 +1,22 @@
-"""Shared fixtures: an isolated data folder and a fake powercap sysfs tree.
+"""Shared fixtures: an isolated data folder, a fake powercap sysfs tree, and a one-node
+SLURM cluster.
 
-The sysfs tree is the lowest edge of the hardware: the real RAPL meter reads it.
+The sysfs tree is the lowest edge of the hardware: the real RAPL meter reads it. The
+cluster is started by ``scripts/slurm-up.sh`` and stopped by ``scripts/slurm-down.sh``.
 """
 
 from __future__ import annotations
 
+import os
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from tests.fakes.sysfs import FakePowercap
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture
@@ -32,3 +38,21 @@ def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     monkeypatch.delenv("CUDA_VISIBLE_DEVICES", raising=False)
     monkeypatch.chdir(tmp_path)
     yield folder
+
+
+@pytest.fixture(scope="session")
+def slurm() -> Iterator[dict[str, str]]:
+    """``{"SLURM_CONF": …}`` of a running cluster; skips when it cannot be set up here."""
+    if os.geteuid() != 0:
+        pytest.skip("SLURM tests need root (slurmd runs the jobs)")
+    up = subprocess.run(
+        [str(ROOT / "scripts" / "slurm-up.sh")], capture_output=True, text=True, timeout=300
+    )
+    if up.returncode == 4:
+        pytest.skip(up.stderr.strip()[-500:])  # not installed: tests never install it
+    assert up.returncode == 0, up.stderr[-3000:]
+    conf = up.stdout.strip().splitlines()[-1]
+    try:
+        yield {"SLURM_CONF": conf}
+    finally:
+        subprocess.run([str(ROOT / "scripts" / "slurm-down.sh")], timeout=60, check=False)

@@ -1143,6 +1143,153 @@ def finetune(
         out.print(f"model saved to {result.output_dir}", highlight=False)
 
 
+# ---------------------------------------------------------------------------- jobs
+jobs_app = typer.Typer(
+    name="jobs",
+    help="Queue fine-tuning and benchmark jobs; run them with `wattprint worker` or on SLURM.",
+    no_args_is_help=True,
+)
+app.add_typer(jobs_app)
+JobIdArg = Annotated[int, typer.Argument(help="The job's id (`wattprint jobs list`).")]
+
+
+def _jobs(data_dir: Path | None) -> Any:
+    from wattprint.jobs.manager import JobManager
+
+    return JobManager(_settings(data_dir))
+
+
+@jobs_app.command("submit")
+def jobs_submit(
+    spec_file: Annotated[
+        Path,
+        typer.Option(
+            "--spec",
+            help="YAML/JSON job spec (kind: finetune or bench), or a fine-tuning spec "
+            "written by `wattprint finetune --save-spec`.",
+        ),
+    ],
+    executor: Annotated[
+        str | None, typer.Option(help="local (run by `wattprint worker`) or slurm.")
+    ] = None,
+    project: Annotated[str | None, typer.Option(help="Project of the job's runs.")] = None,
+    partition: Annotated[str | None, typer.Option(help="SLURM partition.")] = None,
+    account: Annotated[str | None, typer.Option(help="SLURM account.")] = None,
+    gpus: Annotated[int | None, typer.Option(help="SLURM GPUs per node.")] = None,
+    cpus: Annotated[int | None, typer.Option(help="SLURM CPU cores.")] = None,
+    mem_gb: Annotated[float | None, typer.Option(help="SLURM memory, GB.")] = None,
+    time_min: Annotated[int | None, typer.Option(help="SLURM time limit, minutes.")] = None,
+    data_dir: DirOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Queue a job; with --executor slurm, submit it to SLURM at once."""
+    with _errors():
+        from wattprint.jobs.spec import load_job_spec
+
+        resources = {
+            "partition": partition,
+            "account": account,
+            "gpus": gpus,
+            "cpus": cpus,
+            "mem_gb": mem_gb,
+            "time_min": time_min,
+        }
+        spec = load_job_spec(spec_file, executor=executor, project=project, slurm=resources)
+        with _jobs(data_dir) as manager:
+            job = manager.submit(spec)
+        if as_json:
+            _print_json({"job": job})
+            return
+        where = f"SLURM job {job.slurm_job_id}" if job.slurm_job_id else "queued for a worker"
+        out.print(f"job {job.id} ({job.kind}): {where}", highlight=False)
+        err.print(f"next: wattprint jobs show {job.id}", highlight=False)
+
+
+@jobs_app.command("list")
+def jobs_list(
+    state: Annotated[
+        str | None,
+        typer.Option(
+            help="Only jobs in this state: queued, running, succeeded, failed, cancelled."
+        ),
+    ] = None,
+    kind: Annotated[
+        str | None, typer.Option(help="Only jobs of this kind: finetune, bench.")
+    ] = None,
+    limit: Annotated[int, typer.Option(min=1, help="At most this many jobs, newest first.")] = 50,
+    data_dir: DirOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """List jobs, newest first."""
+    with _errors(), _jobs(data_dir) as manager:
+        found = manager.list(state=state, kind=kind, limit=limit)
+        if as_json:
+            _print_json({"jobs": found})
+        else:
+            from wattprint.report.console import jobs_table
+
+            out.print(jobs_table(found))
+
+
+@jobs_app.command("show")
+def jobs_show(
+    job_id: JobIdArg,
+    tail: Annotated[int, typer.Option(min=0, help="Lines of the log to show.")] = 20,
+    data_dir: DirOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Show a job: state, times, runs, error, and the tail of its log."""
+    with _errors(), _jobs(data_dir) as manager:
+        job = manager.get(job_id)
+        log_tail = manager.log(job_id, tail)
+        if as_json:
+            _print_json({"job": job, "log_tail": log_tail})
+        else:
+            from wattprint.report.console import job_report
+
+            out.print(job_report(job, log_tail))
+
+
+@jobs_app.command("cancel")
+def jobs_cancel(job_id: JobIdArg, data_dir: DirOpt = None, as_json: JsonOpt = False) -> None:
+    """Cancel a queued or running job (its process gets SIGTERM)."""
+    with _errors(), _jobs(data_dir) as manager:
+        job = manager.cancel(job_id)
+        if as_json:
+            _print_json({"job": job})
+        else:
+            out.print(f"job {job.id} {job.state}", highlight=False)
+
+
+@app.command()
+def worker(
+    once: Annotated[
+        bool, typer.Option("--once", help="Run the next queued job (if any), then exit.")
+    ] = False,
+    poll_s: Annotated[
+        float, typer.Option(min=0.05, help="Seconds between looks at an empty queue.")
+    ] = 2.0,
+    device: Annotated[
+        str | None,
+        typer.Option(
+            help="cuda:N: the jobs see only GPU N (start one worker per GPU); cpu: no GPU."
+        ),
+    ] = None,
+    data_dir: DirOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Run the queued local jobs one at a time, each in a child process whose output goes
+    to the job's log; Ctrl-C or SIGTERM stops the worker and its running job."""
+    with _errors(), _jobs(data_dir) as manager:
+        report = (lambda line: None) if as_json else (lambda line: err.print(line, highlight=False))
+        try:
+            ran = manager.worker(poll_s=poll_s, device=device, report=report).run(once=once)
+        except KeyboardInterrupt:
+            raise typer.Exit(130) from None
+        if as_json:
+            _print_json({"jobs": ran})
+
+
 # ------------------------------------------------------------------------ hardware
 @app.command()
 def hardware(as_json: JsonOpt = False) -> None:

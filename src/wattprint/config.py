@@ -78,6 +78,20 @@ class Settings(BaseModel):
         ("rapl", "nvml", "cpu-model", "ram-model"),
         description="Energy sources to try, in order.",
     )
+    slurm_partition: str | None = Field(
+        None, min_length=1, description="SLURM partition of jobs (default: the cluster's)."
+    )
+    slurm_account: str | None = Field(
+        None, min_length=1, description="SLURM account charged for submitted jobs."
+    )
+    slurm_gpus: int = Field(0, ge=0, le=64, description="GPUs per node of a SLURM job.")
+    slurm_cpus: int = Field(1, ge=1, le=1024, description="CPU cores of a SLURM job.")
+    slurm_mem_gb: float | None = Field(
+        None, gt=0, le=8192, description="Memory of a SLURM job, GB (default: the partition's)."
+    )
+    slurm_time_min: int = Field(
+        60, ge=1, le=525_600, description="Time limit of a SLURM job, minutes."
+    )
 
     @field_validator("project")
     @classmethod
@@ -104,6 +118,11 @@ class Settings(BaseModel):
     def journal_dir(self) -> Path:
         """Folder where trackers append their run journals."""
         return self.dir / "journal"
+
+    @property
+    def jobs_dir(self) -> Path:
+        """Folder of the jobs' logs (and of submitit's files for SLURM jobs)."""
+        return self.dir / "jobs"
 
 
 _ENV_NAMES = {name: ENV_PREFIX + name.upper() for name in Settings.model_fields}

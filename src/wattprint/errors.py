@@ -21,3 +21,7 @@ class StoreError(WattprintError):
 
 class NotFoundError(WattprintError, LookupError):
     """A run, project or other record asked for by name does not exist."""
+
+
+class JobStateError(WattprintError):
+    """A job cannot do what was asked in its current state (cancel a finished job…)."""

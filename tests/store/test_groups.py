@@ -104,7 +104,7 @@ def test_schema_1_store_is_upgraded(store_url: str, journal_dir: Path) -> None:
         assert store.schema_version == 1
     _write(journal_dir, 0, "a", ["cpu:0"])
     with Store(store_url, journal_dir) as store:
-        assert store.schema_version == SCHEMA_VERSION == 3
+        assert store.schema_version == SCHEMA_VERSION == 4
         store.sync()
         assert store.get_group("job-9").ranks[0].node == "a"
         assert store.list_runs()[0].labels == {}
@@ -116,6 +116,6 @@ def test_schema_2_store_gains_labels(store_url: str, journal_dir: Path) -> None:
         conn.execute(update(SchemaInfo).values(version=2))
     _write(journal_dir, 0, "a", ["cpu:0"])
     with Store(store_url, journal_dir) as store:
-        assert store.schema_version == 3
+        assert store.schema_version == SCHEMA_VERSION
         store.sync()
         assert store.list_runs(labels={})[0].labels == {}

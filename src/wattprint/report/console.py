@@ -67,6 +67,68 @@ def runs_table(runs: Sequence[Any]) -> RenderableType:
     return table
 
 
+def _job_duration(job: Any) -> str:
+    if job.started_at is None:
+        return "—"
+    end = job.ended_at if job.ended_at is not None else job.heartbeat_at
+    return _seconds(max(0.0, (end or job.started_at) - job.started_at))
+
+
+def jobs_table(jobs: Sequence[Any]) -> RenderableType:
+    """One line per job, newest first."""
+    if not jobs:
+        return Text("no jobs: wattprint jobs submit --spec job.yaml")
+    table = Table(title="jobs", title_justify="left")
+    for col in ("id", "kind", "project", "executor", "state", "created", "duration", "runs"):
+        table.add_column(col, no_wrap=col in ("id", "kind", "state", "created"))
+    for j in jobs:
+        executor = f"slurm {j.slurm_job_id}" if j.slurm_job_id else j.executor
+        table.add_row(
+            str(j.id),
+            j.kind,
+            j.project,
+            executor,
+            j.state,
+            _when(j.created_at),
+            _job_duration(j),
+            str(len(j.run_ids)),
+        )
+    return table
+
+
+def job_report(job: Any, log_tail: str) -> RenderableType:
+    """A job: its state and times, where it ran, its runs, its error, its log's tail."""
+    table = Table(title=f"job {job.id}", title_justify="left", show_header=False)
+    table.add_column("field", style="bold")
+    table.add_column("value")
+    where = f"{job.host or '—'} pid {job.pid}" if job.pid is not None else (job.host or "—")
+    rows = [
+        ("kind", job.kind),
+        ("project", job.project),
+        (
+            "executor",
+            job.executor + (f" (SLURM job {job.slurm_job_id})" if job.slurm_job_id else ""),
+        ),
+        ("state", job.state),
+        ("created", _when(job.created_at)),
+        ("started", _when(job.started_at)),
+        ("ended", _when(job.ended_at)),
+        ("duration", _job_duration(job)),
+        ("where", where),
+        ("runs", ", ".join(job.run_ids) or "—"),
+        ("log", job.log_path or "—"),
+    ]
+    for name, value in rows:
+        table.add_row(name, Text(value))
+    parts: list[RenderableType] = [table]
+    if job.error:
+        parts.append(Text(f"error: {job.error}", style="red"))
+    if log_tail:
+        parts.append(Text("last lines of the log:", style="bold"))
+        parts.append(Text(log_tail.rstrip()))
+    return Group(*parts)
+
+
 def _components_table(detail: Any) -> RenderableType:
     table = Table(title="energy by component", title_justify="left")
     for col in ("component", "source", "quality", "energy", "range (estimates)"):

@@ -11,9 +11,11 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from wattprint.store.jobs import JobStore
     from wattprint.store.records import (
         ComponentTotal,
         EventRecord,
+        JobRecord,
         MetricRecord,
         ProjectSummary,
         RunDetail,
@@ -26,6 +28,8 @@ if TYPE_CHECKING:
 __all__ = [
     "ComponentTotal",
     "EventRecord",
+    "JobRecord",
+    "JobStore",
     "MetricRecord",
     "ProjectSummary",
     "RunDetail",
@@ -41,6 +45,8 @@ _LAZY = {
     "open_store": "wattprint.store.repository",
     "ComponentTotal": "wattprint.store.records",
     "EventRecord": "wattprint.store.records",
+    "JobRecord": "wattprint.store.records",
+    "JobStore": "wattprint.store.jobs",
     "MetricRecord": "wattprint.store.records",
     "ProjectSummary": "wattprint.store.records",
     "RunDetail": "wattprint.store.records",

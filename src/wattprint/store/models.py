@@ -26,15 +26,18 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-SCHEMA_VERSION: Final = 3
+SCHEMA_VERSION: Final = 4
 """1: first release. 2: ``runs`` gains the distributed-run columns (``group_id``, ``rank``,
 ``local_rank``, ``world_size``, ``local_world_size``, ``node``, ``launcher``); stores
 at version 1 are upgraded in place when opened (``ALTER TABLE … ADD COLUMN``).
 3: ``runs`` gains ``labels`` (JSON object of str → str: what the run belongs to, e.g. a
-benchmark, a model, a suite), added the same way."""
+benchmark, a model, a suite), added the same way. 4: the ``jobs`` table (the job queue),
+created in older stores when they are opened."""
 
 RunStatus = Literal["running", "finished", "failed", "interrupted"]
 RUN_STATUSES: Final[tuple[str, ...]] = ("running", "finished", "failed", "interrupted")
+JOB_STATES: Final[tuple[str, ...]] = ("queued", "running", "succeeded", "failed", "cancelled")
+JOB_FINAL_STATES: Final[frozenset[str]] = frozenset({"succeeded", "failed", "cancelled"})
 
 _NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -224,3 +227,31 @@ class JournalProgress(Base):
     size: Mapped[int] = mapped_column(BigInteger, default=0)
     error: Mapped[str | None] = mapped_column(Text)
     updated_at: Mapped[float]
+
+
+class JobRow(Base):
+    """A job of the queue (schema 4): what to run (``spec``, the job system's JSON), where
+    (``executor``), and what became of it. ``pid`` is the process running the job (the
+    local worker's child, or the job's process on a SLURM node), ``worker_pid`` the local
+    worker that started it; ``run_ids`` lists the runs it produced."""
+
+    __tablename__ = "jobs"
+    __table_args__ = (Index("ix_jobs_state_created_at", "state", "created_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    project: Mapped[str]
+    executor: Mapped[str] = mapped_column(String(16))
+    state: Mapped[str] = mapped_column(String(16), default="queued")
+    spec: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[float]
+    started_at: Mapped[float | None]
+    ended_at: Mapped[float | None]
+    heartbeat_at: Mapped[float | None]
+    host: Mapped[str | None]
+    worker_pid: Mapped[int | None] = mapped_column(Integer)
+    pid: Mapped[int | None] = mapped_column(Integer)
+    slurm_job_id: Mapped[str | None] = mapped_column(String(64))
+    log_path: Mapped[str | None] = mapped_column(Text)
+    error: Mapped[str | None] = mapped_column(Text)
+    run_ids: Mapped[list[str]] = mapped_column(JSON, default=list)

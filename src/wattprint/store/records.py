@@ -191,3 +191,30 @@ class GroupDetail:
     total: EnergyBreakdown
     missing_ranks: tuple[int, ...] = ()
     warnings: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class JobRecord:
+    """A job of the queue as stored: its spec (the job system's JSON), where it runs, its
+    state (``queued``, ``running``, ``succeeded``, ``failed``, ``cancelled``) and what it
+    produced. ``host``/``pid`` locate the process running it, ``worker_pid`` the local
+    worker that started it, ``slurm_job_id`` its SLURM job; ``heartbeat_at`` is the last
+    sign of life of a running job."""
+
+    id: int
+    kind: str
+    project: str
+    executor: str
+    state: str
+    spec: Mapping[str, Any]
+    created_at: float
+    started_at: float | None
+    ended_at: float | None
+    heartbeat_at: float | None
+    host: str | None
+    worker_pid: int | None
+    pid: int | None
+    slurm_job_id: str | None
+    log_path: str | None
+    error: str | None
+    run_ids: tuple[str, ...]

@@ -43,6 +43,7 @@ from wattprint.store.models import (
     Base,
     ComponentRow,
     Event,
+    JobRow,
     Metric,
     Project,
     Run,
@@ -454,6 +455,8 @@ def _upgrade(engine: Engine, version: int) -> None:
             for index in Base.metadata.tables[Run.__tablename__].indexes:
                 if index.name == "ix_runs_group_id_rank":
                     index.create(conn, checkfirst=True)
+        if int(current) < 4:
+            Base.metadata.tables[JobRow.__tablename__].create(conn, checkfirst=True)
         conn.execute(update(SchemaInfo).values(version=SCHEMA_VERSION))
     log.info("wattprint: store upgraded from schema version %d to %d", version, SCHEMA_VERSION)
 
