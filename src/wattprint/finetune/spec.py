@@ -23,7 +23,9 @@ __all__ = [
     "Columns",
     "FinetuneSpec",
     "PeftSettings",
+    "explain",
     "load_spec",
+    "read_spec_file",
 ]
 
 Task = Literal[
@@ -121,7 +123,7 @@ class FinetuneSpec(BaseModel):
         try:
             return cls.model_validate(given)
         except ValidationError as exc:
-            raise ConfigError(explain(exc)) from None
+            raise ConfigError(explain(exc, cls, "fine-tuning spec")) from None
 
     def to_file(self, path: Path | str) -> Path:
         """Write the spec as YAML (``.yaml``/``.yml``) or JSON (``.json``)."""
@@ -143,23 +145,47 @@ class FinetuneSpec(BaseModel):
         return target
 
 
-def explain(exc: ValidationError) -> str:
-    """A pydantic error as one line per problem: ``field=value: what is accepted``."""
-    lines = []
+def explain(exc: ValidationError, model: type[BaseModel], what: str) -> str:
+    """A pydantic error on ``model`` as one line per problem, naming the value and what is
+    accepted (the option names of the section, for an unknown option)."""
+    problems = []
     for err in exc.errors():
-        field = ".".join(str(p) for p in err["loc"]) or "spec"
-        value = err.get("input")
+        loc = tuple(str(p) for p in err["loc"])
+        field = ".".join(loc) or "spec"
         if err["type"] == "extra_forbidden":
-            lines.append(f"unknown option {field!r}")
+            accepted = ", ".join(_options_at(model, loc[:-1]))
+            problems.append(f"unknown option {field!r}; accepted: {accepted}")
         elif err["type"] == "missing":
-            lines.append(f"{field} is required")
+            problems.append(f"{field} is required")
+        elif not loc:
+            problems.append(err["msg"].removeprefix("Value error, "))
         else:
-            lines.append(f"{field}={value!r}: {err['msg']}")
-    return "bad fine-tuning spec: " + "; ".join(lines)
+            problems.append(f"{field}={err.get('input')!r}: {err['msg']}")
+    return f"bad {what}: " + "; ".join(problems)
 
 
-def load_spec(path: Path | str, **overrides: Any) -> FinetuneSpec:
-    """Read a YAML/JSON job spec; ``overrides`` (not ``None``) replace its values."""
+def _options_at(model: type[BaseModel], loc: tuple[str, ...]) -> list[str]:
+    """The option names of the section of ``model`` at ``loc`` (``()``: the top level)."""
+    for part in loc:
+        field = model.model_fields.get(part)
+        nested = (
+            [
+                t
+                for t in (field.annotation, *getattr(field.annotation, "__args__", ()))
+                if isinstance(t, type) and issubclass(t, BaseModel)
+            ]
+            if field is not None
+            else []
+        )
+        if not nested:
+            return []
+        model = nested[0]
+    return list(model.model_fields)
+
+
+def read_spec_file(path: Path | str) -> dict[str, Any]:
+    """The mapping a YAML/JSON spec file holds; one ``ConfigError`` for a wrong suffix, an
+    unreadable or invalid file, or one that is not a mapping."""
     source = Path(path)
     if source.suffix.lower() not in SPEC_SUFFIXES:
         raise ConfigError(
@@ -177,4 +203,9 @@ def load_spec(path: Path | str, **overrides: Any) -> FinetuneSpec:
         raise ConfigError(f"job spec {str(source)!r} is not valid: {exc}") from None
     if not isinstance(document, dict):
         raise ConfigError(f"job spec {str(source)!r} must hold a mapping of options")
-    return FinetuneSpec.build(**{**document, **overrides})
+    return document
+
+
+def load_spec(path: Path | str, **overrides: Any) -> FinetuneSpec:
+    """Read a YAML/JSON job spec; ``overrides`` (not ``None``) replace its values."""
+    return FinetuneSpec.build(**{**read_spec_file(path), **overrides})

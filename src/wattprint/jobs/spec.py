@@ -8,7 +8,6 @@ has, a model found offline) fails the job with the runner's message in its log.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any, Literal
 
@@ -23,7 +22,7 @@ from pydantic import (
 
 from wattprint.config import Settings
 from wattprint.errors import ConfigError
-from wattprint.finetune.spec import SPEC_SUFFIXES, FinetuneSpec
+from wattprint.finetune.spec import FinetuneSpec, explain, read_spec_file
 
 __all__ = [
     "EXECUTORS",
@@ -168,7 +167,7 @@ class JobSpec(BaseModel):
         try:
             return cls.model_validate({k: v for k, v in values.items() if v is not None})
         except ValidationError as exc:
-            raise ConfigError(_explain(exc)) from None
+            raise ConfigError(explain(exc, cls, "job spec")) from None
 
 
 def load_job_spec(
@@ -178,7 +177,7 @@ def load_job_spec(
     ``wattprint finetune --save-spec`` writes it. ``overrides`` (top-level values) and
     ``slurm`` (resources) replace the file's where not ``None``."""
     source = Path(path)
-    document = _read_mapping(source)
+    document = read_spec_file(source)
     if "kind" not in document:
         document = {"kind": "finetune", "finetune": document}
     resources = {**(document.get("slurm") or {}), **_given(slurm or {})}
@@ -187,61 +186,3 @@ def load_job_spec(
 
 def _given(values: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in values.items() if v is not None}
-
-
-def _read_mapping(source: Path) -> dict[str, Any]:
-    if source.suffix.lower() not in SPEC_SUFFIXES:
-        raise ConfigError(
-            f"job spec {str(source)!r}: accepted suffixes: {', '.join(SPEC_SUFFIXES)}"
-        )
-    try:
-        text = source.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ConfigError(f"cannot read job spec {str(source)!r}: {exc.strerror}") from None
-    import yaml
-
-    try:
-        document = json.loads(text) if source.suffix.lower() == ".json" else yaml.safe_load(text)
-    except (ValueError, yaml.YAMLError) as exc:
-        raise ConfigError(f"job spec {str(source)!r} is not valid: {exc}") from None
-    if not isinstance(document, dict):
-        raise ConfigError(f"job spec {str(source)!r} must hold a mapping of options")
-    return document
-
-
-def _explain(exc: ValidationError) -> str:
-    """A pydantic error as one line per problem, naming the value and what is accepted."""
-    problems = []
-    for err in exc.errors():
-        loc = tuple(str(p) for p in err["loc"])
-        field = ".".join(loc) or "spec"
-        if err["type"] == "extra_forbidden":
-            accepted = ", ".join(_options_at(loc[:-1]))
-            problems.append(f"unknown option {field!r}; accepted: {accepted}")
-        elif err["type"] == "missing":
-            problems.append(f"{field} is required")
-        elif not loc:
-            problems.append(err["msg"].removeprefix("Value error, "))
-        else:
-            problems.append(f"{field}={err.get('input')!r}: {err['msg']}")
-    return "bad job spec: " + "; ".join(problems)
-
-
-def _options_at(loc: tuple[str, ...]) -> list[str]:
-    """The option names of the section of a spec at ``loc`` (``()``: the top level)."""
-    model: type[BaseModel] = JobSpec
-    for part in loc:
-        field = model.model_fields.get(part)
-        nested = (
-            [
-                t
-                for t in (field.annotation, *getattr(field.annotation, "__args__", ()))
-                if isinstance(t, type) and issubclass(t, BaseModel)
-            ]
-            if field is not None
-            else []
-        )
-        if not nested:
-            return []
-        model = nested[0]
-    return list(model.model_fields)
