@@ -15,7 +15,7 @@ import subprocess
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import asdict, is_dataclass, replace
+from dataclasses import asdict, is_dataclass
 from enum import Enum
 from pathlib import Path
 from typing import Annotated, Any
@@ -655,7 +655,6 @@ def bench(
         try:
             from wattprint.bench import suites, zoo
             from wattprint.bench.progress import RichProgress
-            from wattprint.bench.runner import BenchOptions
         except ModuleNotFoundError as exc:
             raise WattprintError(
                 f"the benchmark needs PyTorch and the model libraries ({exc}); install them "
@@ -671,24 +670,17 @@ def bench(
             return
         if suite not in suites.SUITES:
             raise WattprintError(f"--suite {suite!r}: accepted: {', '.join(suites.SUITES)}")
-        import torch
-
-        chosen = device or ("cuda" if torch.cuda.is_available() else "cpu")
-        options = BenchOptions(device=chosen, data_root=data_root, epochs=3)
-        if quick:
-            options = suites.quick_options(options)
-        given: dict[str, Any] = {
-            "epochs": epochs,
-            "batch_size": batch_size,
-            "size": size,
-            "train_size": train_size,
-            "test_size": test_size,
-        }
-        options = replace(
-            options,
+        options = suites.suite_options(
+            device=device,
+            data_root=data_root,
+            quick=quick,
             amp=amp,
             pretrained=pretrained,
-            **{k: v for k, v in given.items() if v is not None},
+            epochs=epochs,
+            batch_size=batch_size,
+            size=size,
+            train_size=train_size,
+            test_size=test_size,
         )
         settings = _settings(data_dir, project=project)
         names = _split_models(models)

@@ -70,3 +70,17 @@ def test_a_failing_model_is_recorded_and_the_suite_goes_on(
     warmup = [w for w in store.windows(bench.models[0].run_id) if w.name == "train_warmup"]
     assert len(warmup) == 1  # closed at the failure, its energy kept
     assert bench.models[1].final_quality is not None  # CER of the barely trained model
+
+
+def test_suite_options_apply_quick_then_what_is_given() -> None:
+    options = suites.suite_options(
+        device="cpu", quick=True, epochs=5, batch_size=None, labels={"job": "7"}
+    )
+    assert (options.device, options.size, options.epochs, options.batch_size) == (
+        "cpu",
+        "tiny",
+        5,
+        32,
+    )
+    assert options.labels == {"job": "7"}
+    assert suites.suite_options(device="cpu").epochs == 3

@@ -9,15 +9,25 @@ suite goes on; the outcome lists the failures.
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
 
 from wattprint.bench import zoo
 from wattprint.bench.runner import BenchOptions, ModelRun, Progress, new_benchmark_id, run_model
 from wattprint.config import Settings
 from wattprint.errors import ConfigError
 
-__all__ = ["MODEL_SUITES", "SUITES", "SuiteOutcome", "quick_options", "run_suite", "suite_models"]
+__all__ = [
+    "MODEL_SUITES",
+    "SUITES",
+    "SuiteOutcome",
+    "quick_options",
+    "run_suite",
+    "suite_models",
+    "suite_options",
+]
 
 log = logging.getLogger("wattprint")
 
@@ -47,6 +57,34 @@ def quick_options(options: BenchOptions) -> BenchOptions:
         test_size=256,
         eval_size=64,
         batch_size=32,
+    )
+
+
+def suite_options(
+    *,
+    device: str | None = None,
+    data_root: Path | None = None,
+    quick: bool = False,
+    amp: bool = False,
+    pretrained: bool = False,
+    labels: Mapping[str, str] | None = None,
+    **given: Any,
+) -> BenchOptions:
+    """The options ``wattprint bench`` and benchmark jobs run with: 3 epochs on CUDA when
+    available, the ``quick`` sizes when asked, then each of ``given`` (``epochs``,
+    ``batch_size``, ``size``, ``train_size``, ``test_size``) that is not ``None``."""
+    import torch
+
+    chosen = device or ("cuda" if torch.cuda.is_available() else "cpu")
+    options = BenchOptions(device=chosen, data_root=data_root, epochs=3)
+    if quick:
+        options = quick_options(options)
+    return replace(
+        options,
+        amp=amp,
+        pretrained=pretrained,
+        labels=dict(labels or {}),
+        **{k: v for k, v in given.items() if v is not None},
     )
 
 

@@ -2,13 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
-
-import torch
-
 from wattprint.bench.runner import BenchOptions, Progress
 from wattprint.bench.scaling import run_scaling
-from wattprint.bench.suites import SuiteOutcome, quick_options, run_suite
+from wattprint.bench.suites import SuiteOutcome, run_suite, suite_options
 from wattprint.config import Settings
 from wattprint.jobs.spec import BenchJob
 
@@ -16,19 +12,16 @@ __all__ = ["PrintProgress", "bench_options", "run_bench"]
 
 
 def bench_options(bench: BenchJob, labels: dict[str, str]) -> BenchOptions:
-    """The runner's options for ``bench``, as ``wattprint bench`` builds them: 3 epochs,
-    the ``quick`` sizes when asked, then each value given; ``labels`` go on every run."""
-    device = bench.device or ("cuda" if torch.cuda.is_available() else "cpu")
-    options = BenchOptions(device=device, data_root=bench.data_root, epochs=3)
-    if bench.quick:
-        options = quick_options(options)
-    given = bench.model_dump(include={"epochs", "batch_size", "size", "train_size", "test_size"})
-    return replace(
-        options,
+    """The runner's options for ``bench``, as ``wattprint bench`` builds them;
+    ``labels`` go on every run."""
+    return suite_options(
+        device=bench.device,
+        data_root=bench.data_root,
+        quick=bench.quick,
         amp=bench.amp,
         pretrained=bench.pretrained,
         labels=labels,
-        **{k: v for k, v in given.items() if v is not None},
+        **bench.model_dump(include={"epochs", "batch_size", "size", "train_size", "test_size"}),
     )
 
 
