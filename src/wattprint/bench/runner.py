@@ -46,6 +46,7 @@ __all__ = [
     "device_name",
     "flops_per_sample",
     "make_loader",
+    "model_labels",
     "new_benchmark_id",
     "resolve_device",
     "run_model",
@@ -196,6 +197,18 @@ def make_loader(
     )
 
 
+def model_labels(spec: ModelSpec, data: Any) -> dict[str, str]:
+    """The labels that say which model ran on which data (and whether it was synthetic)."""
+    return {
+        "model": spec.name,
+        "family": spec.family,
+        "task": spec.task,
+        "dataset": data.name,
+        "data": "synthetic" if data.synthetic else "real",
+        "data_reason": data.reason,
+    }
+
+
 def _labels(
     spec: ModelSpec,
     options: BenchOptions,
@@ -206,12 +219,7 @@ def _labels(
     return {
         "benchmark": benchmark,
         "suite": suite,
-        "model": spec.name,
-        "family": spec.family,
-        "task": spec.task,
-        "dataset": data.name,
-        "data": "synthetic" if data.synthetic else "real",
-        "data_reason": data.reason,
+        **model_labels(spec, data),
         "metric": spec.metric,
         "higher_is_better": "true" if spec.higher_is_better else "false",
         "device": options.device,
