@@ -22,6 +22,7 @@ from wattprint.report.plots import (
     _new_figure,
     _no_data,
     energy_unit,
+    quality_text,
     time_unit,
 )
 
@@ -98,17 +99,12 @@ def data_text(b: Benchmark) -> str:
 
 def energy_text(models: Sequence[ModelResult]) -> str:
     """Which models' energy was measured and which estimated, and how estimates are drawn."""
-    estimated = [m.model for m in models if m.quality != "measured"]
-    measured = [m.model for m in models if m.quality == "measured"]
-    if not models:
-        return "energy: no model shown"
-    if not estimated:
-        return "energy measured"
-    text = (
-        f"energy estimated for {', '.join(estimated)} (hatched bars, dashed lines; whiskers "
-        "and shaded bands: the low-high range of the estimated components)"
+    return quality_text(
+        [(m.model, m.quality) for m in models],
+        "model",
+        "hatched bars, dashed lines; whiskers and shaded bands: the low-high range of the "
+        "estimated components",
     )
-    return text + (f"; measured for {', '.join(measured)}" if measured else "")
 
 
 def per_sample_unit(largest_j: float) -> EnergyUnit:

@@ -20,7 +20,14 @@ from wattprint.report.bench_plots import (
     _log_if_spread,
     per_sample_unit,
 )
-from wattprint.report.plots import HIGHLIGHT, _color, _finish, _new_figure, _no_data
+from wattprint.report.plots import (
+    HIGHLIGHT,
+    _color,
+    _finish,
+    _new_figure,
+    _no_data,
+    quality_text,
+)
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -60,17 +67,12 @@ def data_text(c: Comparison) -> str:
 
 def energy_text(variants: Sequence[VariantResult]) -> str:
     """Which variants' energy was measured and which estimated, and how a range is drawn."""
-    estimated = [v.variant for v in variants if v.quality != "measured"]
-    measured = [v.variant for v in variants if v.quality == "measured"]
-    if not variants:
-        return "energy: no variant shown"
-    if not estimated:
-        return "energy measured"
-    text = (
-        f"energy estimated for {', '.join(estimated)} (with the low-high range of the estimate; "
-        "the variants share its constants, so their differences are surer than the ranges)"
+    return quality_text(
+        [(v.variant, v.quality) for v in variants],
+        "variant",
+        "with the low-high range of the estimate; the variants share its constants, so their "
+        "differences are surer than the ranges",
     )
-    return text + (f"; measured for {', '.join(measured)}" if measured else "")
 
 
 def notes(c: Comparison) -> list[str]:

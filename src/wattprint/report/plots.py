@@ -98,6 +98,19 @@ def _run_name(d: RunDetail) -> str:
     return f"{d.project}/{d.name} [{d.run_id[:8]}]"
 
 
+def quality_text(qualities: Sequence[tuple[str, str]], noun: str, how: str) -> str:
+    """Which of the ``(name, quality)`` items were measured and which estimated, with
+    ``how`` an estimate's range is shown; ``noun`` names the items when there are none."""
+    estimated = [name for name, quality in qualities if quality != "measured"]
+    measured = [name for name, quality in qualities if quality == "measured"]
+    if not qualities:
+        return f"energy: no {noun} shown"
+    if not estimated:
+        return "energy measured"
+    text = f"energy estimated for {', '.join(estimated)} ({how})"
+    return text + (f"; measured for {', '.join(measured)}" if measured else "")
+
+
 def component_notes(components: Iterable[ComponentTotal]) -> list[str]:
     """Each distinct component (by name and basis) once: its quality, source, basis and,
     for an estimate with a spread, its range; what a reader needs to trust the energy."""
