@@ -22,6 +22,7 @@ from wattprint.report.plots import (
     _new_figure,
     _no_data,
     energy_unit,
+    label_points,
     quality_text,
     time_unit,
 )
@@ -384,6 +385,8 @@ def theta_figure(b: Benchmark) -> Figure:
     ax.bar_label(bars, labels=[f"{t:.3g}" for t in thetas], fontsize=8, padding=2)
     ax.axhline(THETA_RULE_OF_THUMB, color="#444444", linestyle="--", label=THETA_LABEL)
     scale = _log_if_spread(ax, [*thetas, THETA_RULE_OF_THUMB])
+    if not scale:  # room above the tallest bar for its value and the legend
+        ax.set_ylim(0, 1.3 * max(*thetas, THETA_RULE_OF_THUMB))
     ax.set_ylabel(f"θ (dimensionless{scale})")
     _model_ticks(ax, shown)
     ax.grid(axis="y", alpha=0.3)
@@ -433,7 +436,7 @@ def quality_figure(b: Benchmark) -> Figure:
                 color=colors[m.run_id],
                 label=f"{m.model} ({m.quality})",
             )
-            ax.annotate(m.model, (e.j / unit.joules, q), xytext=(4, 4), textcoords="offset points")
+        label_points(ax, [(m.model, e.j / unit.joules, q) for m, e, q in points])
         scale = _log_if_spread(ax, [e.j for e in energies], axis="x")
         ax.set_xlabel(f"training energy ({unit.label}{scale}; bars: range)")
         ax.set_ylabel(f"test {metric} ({'higher' if higher else 'lower'} is better)")

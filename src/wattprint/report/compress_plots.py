@@ -26,6 +26,7 @@ from wattprint.report.plots import (
     _finish,
     _new_figure,
     _no_data,
+    label_points,
     quality_text,
 )
 
@@ -139,9 +140,7 @@ def pareto_figure(c: Comparison) -> Figure:
             color=_color(i),
             label=f"{v.variant} ({v.quality})",
         )
-        ax.annotate(  # staggered: variants often sit close together
-            v.variant, (x, y), xytext=(5, 5 + 11 * (i % 4)), textcoords="offset points", fontsize=8
-        )
+    label_points(ax, [(v.variant, x, y) for v, x, y in zip(shown, xs, metrics, strict=True)])
     front = pareto_front(list(zip(xs, metrics, strict=True)), c.higher_is_better)
     fx, fy = [xs[i] for i in front], [metrics[i] for i in front]
     ax.step(fx, fy, where="post", color=HIGHLIGHT, linewidth=1.5, label="Pareto front")

@@ -98,6 +98,32 @@ def _run_name(d: RunDetail) -> str:
     return f"{d.project}/{d.name} [{d.run_id[:8]}]"
 
 
+def label_points(ax: Axes, points: Sequence[tuple[str, float, float]]) -> None:
+    """Name scatter points (call it once they and their error bars are drawn). Points
+    closer than a label's width (12 % of the x axis, 6 % of the y axis), such as models
+    or variants that cost and score about the same, share one label listing their names
+    instead of labels printed over each other."""
+    if not points:
+        return
+    x0, x1 = ax.get_xlim()
+    y0, y1 = ax.get_ylim()
+    near_x = 0.12 * abs(x1 - x0)
+    near_y = 0.06 * abs(y1 - y0)
+    groups: list[list[tuple[str, float, float]]] = []
+    for point in points:
+        for group in groups:
+            _, gx, gy = group[0]
+            if abs(point[1] - gx) <= near_x and abs(point[2] - gy) <= near_y:
+                group.append(point)
+                break
+        else:
+            groups.append([point])
+    for group in groups:
+        _, x, y = group[0]
+        names = ", ".join(name for name, _, _ in group)
+        ax.annotate(names, (x, y), xytext=(5, 5), textcoords="offset points", fontsize=8)
+
+
 def quality_text(qualities: Sequence[tuple[str, str]], noun: str, how: str) -> str:
     """Which of the ``(name, quality)`` items were measured and which estimated, with
     ``how`` an estimate's range is shown; ``noun`` names the items when there are none."""
