@@ -11,18 +11,25 @@ from tests.store.journals import start_run
 from wattprint.errors import NotFoundError
 from wattprint.store.repository import Store
 
+T0 = 1_700_000_000.0
+
 
 @pytest.fixture
 def runs(store: Store, journal_dir: Path) -> Store:
     specs = [
-        ("aaaa1111", "vision", "resnet", 1.0),
-        ("aaaa2222", "vision", "resnet", 2.0),  # the latest "resnet"
-        ("bbbb3333", "nlp", "resnet", 0.5),
-        ("cccc4444", "nlp", "bert", 3.0),
+        ("aaaa1111", "vision", "resnet", 1.0, "gpu-a"),
+        ("aaaa2222", "vision", "resnet", 2.0, "gpu-b"),  # the latest "resnet"
+        ("bbbb3333", "nlp", "resnet", 0.5, "gpu-a"),
+        ("cccc4444", "nlp", "bert", 3.0, "gpu-a"),
     ]
-    for run_id, project, name, t in specs:
+    for run_id, project, name, t, host in specs:
         writer, _ = start_run(
-            journal_dir, run_id=run_id, project=project, name=name, started_at=1_700_000_000.0 + t
+            journal_dir,
+            run_id=run_id,
+            project=project,
+            name=name,
+            host=host,
+            started_at=T0 + t,
         )
         writer.flush()
         writer.close()
@@ -70,3 +77,15 @@ def test_list_runs_filters_and_pages(runs: Store) -> None:
     with pytest.raises(ValueError, match="accepted: running, finished, failed, interrupted"):
         runs.list_runs(status="done")
     assert [(p.name, p.run_count) for p in runs.projects()] == [("nlp", 2), ("vision", 2)]
+
+
+def test_list_and_count_by_host_and_start_time(runs: Store) -> None:
+    assert runs.hosts() == ["gpu-a", "gpu-b"]
+    assert [r.run_id for r in runs.list_runs(host="gpu-a")] == ["cccc4444", "aaaa1111", "bbbb3333"]
+    window = {"since": T0 + 1.0, "until": T0 + 3.0}  # since inclusive, until exclusive
+    assert [r.run_id for r in runs.list_runs(**window)] == ["aaaa2222", "aaaa1111"]
+    assert runs.count_runs(**window) == 2
+    assert runs.count_runs(host="gpu-a", project="nlp") == 2
+    assert runs.count_runs() == 4 and runs.count_runs(host="nowhere") == 0
+    with pytest.raises(ValueError, match="status='done'"):
+        runs.count_runs(status="done")

@@ -15,6 +15,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from wattprint.errors import ConfigError
+from wattprint.validation import explain
 
 __all__ = [
     "PEFT_TYPES",
@@ -23,7 +24,6 @@ __all__ = [
     "Columns",
     "FinetuneSpec",
     "PeftSettings",
-    "explain",
     "load_spec",
     "read_spec_file",
 ]
@@ -143,44 +143,6 @@ class FinetuneSpec(BaseModel):
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(text, encoding="utf-8")
         return target
-
-
-def explain(exc: ValidationError, model: type[BaseModel], what: str) -> str:
-    """A pydantic error on ``model`` as one line per problem, naming the value and what is
-    accepted (the option names of the section, for an unknown option)."""
-    problems = []
-    for err in exc.errors():
-        loc = tuple(str(p) for p in err["loc"])
-        field = ".".join(loc) or "spec"
-        if err["type"] == "extra_forbidden":
-            accepted = ", ".join(_options_at(model, loc[:-1]))
-            problems.append(f"unknown option {field!r}; accepted: {accepted}")
-        elif err["type"] == "missing":
-            problems.append(f"{field} is required")
-        elif not loc:
-            problems.append(err["msg"].removeprefix("Value error, "))
-        else:
-            problems.append(f"{field}={err.get('input')!r}: {err['msg']}")
-    return f"bad {what}: " + "; ".join(problems)
-
-
-def _options_at(model: type[BaseModel], loc: tuple[str, ...]) -> list[str]:
-    """The option names of the section of ``model`` at ``loc`` (``()``: the top level)."""
-    for part in loc:
-        field = model.model_fields.get(part)
-        nested = (
-            [
-                t
-                for t in (field.annotation, *getattr(field.annotation, "__args__", ()))
-                if isinstance(t, type) and issubclass(t, BaseModel)
-            ]
-            if field is not None
-            else []
-        )
-        if not nested:
-            return []
-        model = nested[0]
-    return list(model.model_fields)
 
 
 def read_spec_file(path: Path | str) -> dict[str, Any]:

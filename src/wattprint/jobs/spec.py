@@ -22,7 +22,8 @@ from pydantic import (
 
 from wattprint.config import Settings
 from wattprint.errors import ConfigError
-from wattprint.finetune.spec import FinetuneSpec, explain, read_spec_file
+from wattprint.finetune.spec import FinetuneSpec, read_spec_file
+from wattprint.validation import explain
 
 __all__ = [
     "EXECUTORS",

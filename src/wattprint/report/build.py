@@ -179,7 +179,9 @@ def _emissions_blocks(detail: RunDetail, fp: RunFootprint) -> list[Block]:
     return [Heading("Emissions", 3), table, Bullets(tuple(sources))]
 
 
-def _warnings(store: Store, detail: RunDetail, fp: RunFootprint) -> list[str]:
+def run_warnings(store: Store, detail: RunDetail, fp: RunFootprint) -> list[str]:
+    """What a reader of the run's figures must know: pricing warnings, an unfinished run,
+    and the events of its energy sources and recording."""
     found = list(fp.emissions.warnings)
     if fp.intensity.warning and fp.intensity.warning not in found:
         found.append(fp.intensity.warning)
@@ -219,7 +221,7 @@ def _run_blocks(
         _energy_table(detail),
     ]
     blocks.extend(_emissions_blocks(detail, fp))
-    warnings = _warnings(store, detail, fp)
+    warnings = run_warnings(store, detail, fp)
     if warnings:
         blocks.append(Heading("Warnings", 3))
         blocks.extend(Paragraph(w, warning=True) for w in warnings)

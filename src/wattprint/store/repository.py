@@ -14,7 +14,7 @@ import time
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from sqlalchemy import (
     Connection,
@@ -32,6 +32,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
 from sqlalchemy.orm import Session
 from sqlalchemy.pool import StaticPool
+from sqlalchemy.sql import Select
 
 from wattprint.errors import NotFoundError, StoreError
 from wattprint.store import ingest
@@ -69,6 +70,7 @@ if TYPE_CHECKING:
     from wattprint.config import Settings
 
 log = logging.getLogger(__name__)
+_T = TypeVar("_T")
 
 BUSY_TIMEOUT_S = 30.0
 DEFAULT_STALE_AFTER_S = 300.0
@@ -179,30 +181,51 @@ class Store:
         offset: int = 0,
         group: str | None = None,
         labels: Mapping[str, str] | None = None,
+        host: str | None = None,
+        since: float | None = None,
+        until: float | None = None,
     ) -> list[RunSummary]:
         """Runs, newest first, optionally of one project, one status, one group (the
-        ranks of a distributed run, then by rank) and/or carrying all of ``labels``."""
-        if status is not None and status not in RUN_STATUSES:
-            raise ValueError(f"status={status!r}: accepted: {', '.join(RUN_STATUSES)}")
+        ranks of a distributed run, then by rank), one host, started in ``[since, until)``
+        (Unix seconds) and/or carrying all of ``labels``."""
         if limit < 0 or offset < 0:
             raise ValueError(f"limit={limit!r}, offset={offset!r}: must be >= 0")
-        query = select(Run).order_by(Run.started_at.desc(), Run.id.desc())
-        if project is not None:
-            query = query.where(Run.project == project)
-        if status is not None:
-            query = query.where(Run.status == status)
-        if group is not None:
-            query = query.where(Run.group_id == group)
+        query = _runs_query(select(Run), project, status, group, host, since, until)
+        query = query.order_by(Run.started_at.desc(), Run.id.desc())
         if not labels:  # JSON matching is not portable: labels are filtered below
             query = query.limit(limit).offset(offset)
         with self._session() as session:
             runs = list(session.scalars(query))
             if labels:
-                wanted = dict(labels)
-                runs = [r for r in runs if wanted.items() <= dict(r.labels or {}).items()]
-                runs = runs[offset : offset + limit]
+                runs = _labelled(runs, labels)[offset : offset + limit]
             components = _components_of(session, [r.id for r in runs])
             return [RunSummary(**_summary_fields(r, components.get(r.id, []))) for r in runs]
+
+    def count_runs(
+        self,
+        project: str | None = None,
+        status: str | None = None,
+        group: str | None = None,
+        labels: Mapping[str, str] | None = None,
+        host: str | None = None,
+        since: float | None = None,
+        until: float | None = None,
+    ) -> int:
+        """How many runs ``list_runs`` with the same filters would list without a limit."""
+        with self._session() as session:
+            if labels:
+                runs = _runs_query(select(Run), project, status, group, host, since, until)
+                return len(_labelled(session.scalars(runs), labels))
+            count = _runs_query(
+                select(func.count(Run.id)), project, status, group, host, since, until
+            )
+            return int(session.scalar(count) or 0)
+
+    def hosts(self) -> list[str]:
+        """Every host that recorded a run, sorted."""
+        with self._session() as session:
+            query = select(Run.host).where(Run.host.is_not(None)).distinct().order_by(Run.host)
+            return [str(h) for h in session.scalars(query)]
 
     def get_run(self, ref: str) -> RunDetail:
         """The run that ``ref`` names.
@@ -570,6 +593,38 @@ def _component_totals(
             )
         )
     return result
+
+
+def _runs_query(
+    query: Select[_T],
+    project: str | None,
+    status: str | None,
+    group: str | None,
+    host: str | None,
+    since: float | None,
+    until: float | None,
+) -> Select[_T]:
+    """``query`` restricted to the runs the ``list_runs`` filters select."""
+    if status is not None and status not in RUN_STATUSES:
+        raise ValueError(f"status={status!r}: accepted: {', '.join(RUN_STATUSES)}")
+    if project is not None:
+        query = query.where(Run.project == project)
+    if status is not None:
+        query = query.where(Run.status == status)
+    if group is not None:
+        query = query.where(Run.group_id == group)
+    if host is not None:
+        query = query.where(Run.host == host)
+    if since is not None:
+        query = query.where(Run.started_at >= since)
+    if until is not None:
+        query = query.where(Run.started_at < until)
+    return query
+
+
+def _labelled(runs: Iterable[Run], labels: Mapping[str, str]) -> list[Run]:
+    wanted = dict(labels).items()
+    return [r for r in runs if wanted <= dict(r.labels or {}).items()]
 
 
 def _summary_fields(run: Run, components: Iterable[ComponentRow]) -> dict[str, Any]:
