@@ -82,6 +82,19 @@ def test_power_and_pue_options() -> None:
     assert default.pue.value == pytest.approx(1.56) and default.warnings
 
 
+def test_emissions_priced_for_the_region_or_a_given_intensity() -> None:
+    fr = estimate_flops_energy("1xH100", flops=1e21, efficiency=0.4, pue=1.0, region="FR")
+    kwh = fr.energy_j / 3.6e6
+    assert fr.operational_kg == pytest.approx(kwh * fr.intensity.g_per_kwh / 1000)
+    assert fr.operational_low_kg <= fr.operational_kg <= fr.operational_high_kg
+    assert fr.intensity.location.code == "FR" and fr.intensity.source
+    assert any("grid intensity" in a and "France" in a for a in fr.assumptions)
+    given = estimate_flops_energy("1xH100", flops=1e21, efficiency=0.4, intensity_g_per_kwh=100)
+    assert given.operational_kg == pytest.approx(given.energy_j / 3.6e6 * 0.1)
+    world = estimate_flops_energy("1xH100", flops=1e21, efficiency=0.4, pue=1.0)
+    assert any("world average" in w for w in world.warnings)
+
+
 def test_json_able() -> None:
     result = estimate_flops_energy("1xH100", params=7e9, tokens=1e12)
     assert json.loads(json.dumps(dataclasses.asdict(result)))["gpu"]["name"] == result.gpu.name

@@ -24,10 +24,10 @@ import math
 from dataclasses import dataclass
 from typing import Literal
 
-from wattprint.carbon.location import resolve_location
+from wattprint.carbon.intensity import Intensity, describe_intensity
 from wattprint.carbon.pue import Pue
 from wattprint.errors import ConfigError
-from wattprint.estimate.calculator import check_positive, estimate_pue, resolve_devices
+from wattprint.estimate.calculator import check_positive, resolve_carbon, resolve_devices
 from wattprint.hardware.gpu import GpuSpec
 
 J_PER_KWH = 3.6e6
@@ -93,6 +93,10 @@ class FlopsEstimate:
     energy_kwh: float
     energy_low_kwh: float
     energy_high_kwh: float
+    intensity: Intensity
+    operational_kg: float
+    operational_low_kg: float
+    operational_high_kg: float
     assumptions: list[str]
     warnings: list[str]
 
@@ -136,6 +140,8 @@ def estimate_flops_energy(
     power_per_device_w: float | None = None,
     pue: float | None = None,
     region: str | None = None,
+    intensity_g_per_kwh: float | None = None,
+    year: int | None = None,
 ) -> FlopsEstimate:
     """Time and energy to compute ``flops`` (or ``6·P·T`` / ``2·P·T`` from ``params``
     and ``tokens``) on ``hardware`` (one GPU item, e.g. ``"8xA100-80GB"``).
@@ -186,7 +192,7 @@ def estimate_flops_energy(
         power, power_low, power_high = device.power_w, device.power_low_w, device.power_high_w
         power_source = device.power_source
 
-    pue_used, pue_warning = estimate_pue(pue, resolve_location(region))
+    _, intensity, pue_used, carbon_warnings = resolve_carbon(region, intensity_g_per_kwh, pue, year)
     count = device.count
     time_s = total / (count * peak * eff)
     time_low_s = total / (count * peak * eff_high)
@@ -206,10 +212,11 @@ def estimate_flops_energy(
         f"efficiency (MFU) {eff:g}: {eff_source}",
         f"power {power:g} W per device: {power_source}",
         f"PUE {pue_used.value:g}: {pue_used.reason}",
+        f"grid intensity: {describe_intensity(intensity)}; {intensity.basis}",
     ]
     if gpu.match:
         assumptions.append(f"GPU name {gpu.match}")
-    warnings = [w for w in (pue_warning, device.warning) if w]
+    warnings = [*carbon_warnings, *([device.warning] if device.warning else [])]
     if not math.isfinite(energy_high):  # pragma: no cover - guarded by the checks above
         raise ConfigError("the inputs overflow: check flops, params and tokens")
     return FlopsEstimate(
@@ -240,6 +247,10 @@ def estimate_flops_energy(
         energy_kwh=energy / J_PER_KWH,
         energy_low_kwh=energy_low / J_PER_KWH,
         energy_high_kwh=energy_high / J_PER_KWH,
+        intensity=intensity,
+        operational_kg=energy / J_PER_KWH * intensity.g_per_kwh / 1000.0,
+        operational_low_kg=energy_low / J_PER_KWH * intensity.low_g_per_kwh / 1000.0,
+        operational_high_kg=energy_high / J_PER_KWH * intensity.high_g_per_kwh / 1000.0,
         assumptions=assumptions,
         warnings=warnings,
     )

@@ -9,6 +9,7 @@ from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
+from wattprint.carbon.intensity import describe_intensity
 from wattprint.report.console import mass
 
 J_PER_KWH = 3.6e6
@@ -88,6 +89,11 @@ def _flops_report(est: Any) -> RenderableType:
     text.append(
         f"{_kwh(est.energy_kwh, est.energy_low_kwh, est.energy_high_kwh)} "
         f"with PUE {est.pue.value:g} ({est.pue.reason})\n"
+    )
+    text.append("operational emissions ", style="bold")
+    text.append(
+        f"{mass(est.operational_kg)} CO2e (range {mass(est.operational_low_kg)}-"
+        f"{mass(est.operational_high_kg)}) at {describe_intensity(est.intensity)}\n"
     )
     return Group(
         text, _notes("warnings", est.warnings, "yellow"), _notes("assumptions", est.assumptions)
