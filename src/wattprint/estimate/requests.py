@@ -85,6 +85,8 @@ class FootprintRequest(BaseModel):
             power_per_device_w=self.power_per_device_w,
             pue=self.pue,
             region=self.region,
+            intensity_g_per_kwh=self.intensity_g_per_kwh,
+            year=self.year,
         )
 
 
