@@ -119,3 +119,17 @@ def test_bad_input_gets_clear_errors(
     fig = plots.figure("epochs", store, [run_id])
     with pytest.raises(ConfigError, match=r"plot\.jpg.*\.png, \.svg"):
         plots.save_figure(fig, tmp_path / "plot.jpg")
+
+
+def test_default_metric_prefers_evaluation_and_leaves_optimiser_statistics_last() -> None:
+    from wattprint.analysis.curves import EpochPoint
+
+    logged = ["grad_norm", "learning_rate", "loss", "eval_loss", "eval_accuracy"]
+    point = EpochPoint(1, 0.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, {}, dict.fromkeys(logged, 0.5))
+    assert plots.default_metric([point], None, logged) == "eval_loss"
+    no_eval = {"grad_norm": 1.0, "learning_rate": 1e-4, "loss": 0.3}
+    point = EpochPoint(1, 0.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, {}, no_eval)
+    assert plots.default_metric([point], None, list(no_eval)) == "loss"
+    only_optimiser = {"learning_rate": 1e-4}
+    point = EpochPoint(1, 0.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, {}, only_optimiser)
+    assert plots.default_metric([point], None, list(only_optimiser)) == "learning_rate"

@@ -371,17 +371,29 @@ def epochs_figure(store: Store, run_ref: str, window: str = "epoch") -> Figure:
 
 
 # ------------------------------------------------------------------------- metric
+EVALUATION_PREFIXES = ("eval_", "val_", "test_")
+OPTIMISER_METRICS = frozenset({"learning_rate", "lr", "grad_norm"})
+
+
 def default_metric(
     points: Sequence[EpochPoint], metric: str | None, logged: Sequence[str] = ()
 ) -> str | None:
     """``metric`` if the run logged it per epoch (else a ``ConfigError`` listing those it
-    did), or the first one it logged (in the order of ``logged``, the names as logged),
-    or ``None`` when it logged none. The live ``predicted_energy*`` metrics are skipped."""
+    did), or the first one it logged (in the order of ``logged``, the names as logged):
+    evaluation metrics (``eval_``, ``val_``, ``test_``) first, optimiser settings and
+    statistics (learning rate, gradient norm) last; ``None`` when it logged none. The live
+    ``predicted_energy*`` metrics are skipped."""
     from wattprint.analysis.curves import metric_names
 
     per_epoch = [n for n in metric_names(points) if not n.startswith("predicted_energy")]
     rank = {n: i for i, n in reversed(list(enumerate(logged)))}
-    names = sorted(per_epoch, key=lambda n: (rank.get(n, len(rank)), n))
+
+    def tier(name: str) -> int:
+        if name.startswith(EVALUATION_PREFIXES):
+            return 0
+        return 2 if name in OPTIMISER_METRICS else 1
+
+    names = sorted(per_epoch, key=lambda n: (tier(n), rank.get(n, len(rank)), n))
     if metric is None:
         return names[0] if names else None
     if metric not in names:
