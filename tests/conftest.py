@@ -1,14 +1,16 @@
-"""Shared fixtures: an isolated data folder, a fake powercap sysfs tree, and a one-node
-SLURM cluster.
+"""Shared fixtures: an isolated data folder, a fake powercap sysfs tree, a one-node
+SLURM cluster and a PostgreSQL server.
 
 The sysfs tree is the lowest edge of the hardware: the real RAPL meter reads it. The
-cluster is started by ``scripts/slurm-up.sh`` and stopped by ``scripts/slurm-down.sh``.
+cluster is started by ``scripts/slurm-up.sh`` and stopped by ``scripts/slurm-down.sh``;
+the PostgreSQL server by ``scripts/pg-up.sh`` and ``scripts/pg-down.sh``.
 """
 
 from __future__ import annotations
 
 import os
 import subprocess
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -56,3 +58,37 @@ def slurm() -> Iterator[dict[str, str]]:
         yield {"SLURM_CONF": conf}
     finally:
         subprocess.run([str(ROOT / "scripts" / "slurm-down.sh")], timeout=60, check=False)
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[str]:
+    """SQLAlchemy URL of the maintenance database of a running PostgreSQL server; skips
+    when PostgreSQL is not installed here."""
+    up = subprocess.run(
+        [str(ROOT / "scripts" / "pg-up.sh")], capture_output=True, text=True, timeout=120
+    )
+    if up.returncode == 4:
+        pytest.skip(up.stderr.strip()[-500:])  # not installed: tests never install it
+    assert up.returncode == 0, up.stderr[-3000:]
+    try:
+        yield up.stdout.strip().splitlines()[-1]
+    finally:
+        subprocess.run([str(ROOT / "scripts" / "pg-down.sh")], timeout=60, check=False)
+
+
+@pytest.fixture
+def postgres_db(postgres_server: str) -> Iterator[str]:
+    """SQLAlchemy URL of a new, empty PostgreSQL database, dropped after the test."""
+    import psycopg
+    from sqlalchemy.engine import make_url
+
+    server = make_url(postgres_server)
+    name = f"t_{uuid.uuid4().hex}"
+    dsn = server.set(drivername="postgresql").render_as_string(hide_password=False)
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        conn.execute(f"CREATE DATABASE {name}")
+    try:
+        yield server.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with psycopg.connect(dsn, autocommit=True) as conn:
+            conn.execute(f"DROP DATABASE {name} WITH (FORCE)")

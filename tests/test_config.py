@@ -75,3 +75,29 @@ def test_malformed_toml_names_the_file(tmp_path: Path, monkeypatch: pytest.Monke
 def test_missing_config_file_is_an_error(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="no such file"):
         load_settings(environ={"WATTPRINT_CONFIG": str(tmp_path / "nope.toml")})
+
+
+def test_server_and_token_from_the_environment_and_the_token_kept_secret() -> None:
+    env = {"WATTPRINT_SERVER": "https://wattprint.example.org:8443/team/", "WATTPRINT_TOKEN": "s3"}
+    s = load_settings(environ=env)
+    assert s.server == "https://wattprint.example.org:8443/team"
+    assert s.token is not None and s.token.get_secret_value() == "s3"
+    assert "s3" not in repr(s)
+    assert "token" not in s.model_dump(mode="json")  # what a run record keeps
+    with pytest.raises(ConfigError, match="token=<hidden>"):
+        load_settings(environ={}, token=["s3"])
+
+
+@pytest.mark.parametrize(
+    ("url", "accepted"),
+    [
+        ("ftp://host", "an http:// or https:// URL"),
+        ("host:8000", "an http:// or https:// URL"),
+        ("https://alice:pw@host", r"https://\*\*\*@host.*must not hold credentials"),
+        ("https://host/?x=1", "only an optional path prefix"),
+        ("http://host:99999", "invalid port"),
+    ],
+)
+def test_a_bad_server_url_says_what_is_accepted(url: str, accepted: str) -> None:
+    with pytest.raises(ConfigError, match=f"invalid WATTPRINT_SERVER=.*{accepted}"):
+        load_settings(environ={"WATTPRINT_SERVER": url})

@@ -15,7 +15,7 @@ import subprocess
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import asdict, is_dataclass
+from datetime import datetime
 from enum import Enum
 from pathlib import Path
 from typing import Annotated, Any
@@ -104,20 +104,10 @@ def _print_run(store: Any, ref: str, as_json: bool, explain: bool = False, **pri
         out.print(footprint_report(footprint, detail, explain))
 
 
-def _jsonable(value: Any) -> Any:
-    if is_dataclass(value) and not isinstance(value, type):
-        return _jsonable(asdict(value))
-    if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_jsonable(v) for v in value]
-    if isinstance(value, Path):
-        return str(value)
-    return value
-
-
 def _print_json(document: Any) -> None:
-    sys.stdout.write(json.dumps(_jsonable(document), indent=2, default=str) + "\n")
+    from wattprint.report.jsonable import jsonable
+
+    sys.stdout.write(json.dumps(jsonable(document), indent=2, default=str) + "\n")
 
 
 # ---------------------------------------------------------------------------- run
@@ -388,45 +378,33 @@ def estimate(
 ) -> None:
     """Estimate energy and emissions before running: from hardware and hours (the Green
     Algorithms / ML CO2 Impact method) or from a FLOP count."""
+    from wattprint.estimate.requests import FootprintRequest
+    from wattprint.validation import validated
+
     with _errors():
-        flop_mode = params is not None or tokens is not None or flops is not None
-        if flop_mode == (hours is not None):
-            raise WattprintError(
-                "give either --hours (calculator) or --params/--tokens or --flops (FLOP mode)"
-            )
-        result: Any
-        if hours is not None:
-            from wattprint.estimate.calculator import estimate_footprint
-
-            result = estimate_footprint(
-                hardware,
-                hours,
-                utilisation=utilisation,
-                power_per_device_w=power_per_device,
-                pue=pue,
-                region=region,
-                intensity_g_per_kwh=intensity,
-                year=year,
-                lifetime_years=lifetime_years,
-                share=share,
-            )
-        else:
-            from wattprint.estimate.flops import estimate_flops_energy
-
-            if mode not in ("training", "inference"):
-                raise WattprintError(f"--mode {mode!r}: accepted: training, inference")
-            result = estimate_flops_energy(
-                hardware,
-                flops=flops,
-                params=params,
-                tokens=tokens,
-                mode="training" if mode == "training" else "inference",
-                precision=precision,
-                efficiency=efficiency,
-                power_per_device_w=power_per_device,
-                pue=pue,
-                region=region,
-            )
+        request = validated(
+            FootprintRequest,
+            {
+                "hardware": hardware,
+                "hours": hours,
+                "params": params,
+                "tokens": tokens,
+                "flops": flops,
+                "mode": mode,
+                "precision": precision,
+                "efficiency": efficiency,
+                "utilisation": utilisation,
+                "power_per_device_w": power_per_device,
+                "pue": pue,
+                "region": region,
+                "intensity_g_per_kwh": intensity,
+                "year": year,
+                "lifetime_years": lifetime_years,
+                "share": share,
+            },
+            "estimate",
+        )
+        result = request.compute()
         if as_json:
             _print_json({"estimate": result})
         else:
@@ -466,53 +444,36 @@ def lifecycle(
 ) -> None:
     """The life-cycle energy E_life = CT + T + I*e (Gitzel et al.): search, training and
     e inferences, from runs in the store or numbers; with break-even points."""
-    from wattprint.estimate.lifecycle import InferenceRun, Joules, KWh, lifecycle_energy
+    from wattprint.estimate.requests import LifecycleRequest
+    from wattprint.validation import validated
 
     with _errors():
-        store = _store(_settings(data_dir))
-        train_spec = _one_of("training", training, training_kwh, KWh)
-        search_spec = (
-            _one_of("search", search, search_kwh, KWh) if search or search_kwh is not None else None
+        request = validated(
+            LifecycleRequest,
+            {
+                "training": tuple(training or ()),
+                "training_kwh": training_kwh,
+                "search": tuple(search or ()),
+                "search_kwh": search_kwh,
+                "inference_run": inference_run,
+                "inference_window": inference_window,
+                "samples": samples,
+                "inference_j": inference_j,
+                "inferences": inferences,
+                "per_day": per_day,
+                "days": days,
+                "region": region,
+                "pue": pue,
+            },
+            "life-cycle estimate",
         )
-        if (inference_run is None) == (inference_j is None):
-            raise WattprintError("give one of --inference-run RUN or --inference-j J")
-        inference = (
-            InferenceRun(inference_run, samples=samples, window=inference_window)
-            if inference_run is not None
-            else Joules(float(inference_j or 0.0))
-        )
-        intensity = pue_value = None
-        if region is not None or pue is not None:
-            from wattprint.carbon import resolve_location, resolve_pue, yearly_intensity
-
-            location = resolve_location(region)
-            intensity = yearly_intensity(location)
-            pue_value = resolve_pue(pue, location)
-        result = lifecycle_energy(
-            training=train_spec,
-            inference=inference,
-            search=search_spec,
-            inferences=inferences,
-            inferences_per_day=per_day,
-            days=days,
-            store=store,
-            intensity=intensity,
-            pue=pue_value,
-        )
+        result = request.compute(_store(_settings(data_dir)))
         if as_json:
             _print_json({"lifecycle": result})
         else:
             from wattprint.report.estimates import lifecycle_report
 
             out.print(lifecycle_report(result))
-
-
-def _one_of(
-    what: str, runs: list[str] | None, kwh: float | None, unit: Callable[[float], Any]
-) -> Any:
-    if bool(runs) == (kwh is not None):
-        raise WattprintError(f"give one of --{what} RUN (repeatable) or --{what}-kwh KWH")
-    return list(runs) if runs else unit(float(kwh or 0.0))
 
 
 # ------------------------------------------------------------------ report, plot
@@ -1253,6 +1214,72 @@ def jobs_cancel(job_id: JobIdArg, data_dir: DirOpt = None, as_json: JsonOpt = Fa
             out.print(f"job {job.id} {job.state}", highlight=False)
 
 
+# ---------------------------------------------------------------------------- db
+db_app = typer.Typer(
+    name="db",
+    help="The store's schema: create or upgrade it (`db upgrade`), show where it stands.",
+    no_args_is_help=True,
+)
+app.add_typer(db_app)
+_LINE: dict[str, Any] = {"highlight": False, "soft_wrap": True}  # a URL stays on one line
+
+
+def _schema_json(state: Any) -> dict[str, Any]:
+    from wattprint.store.migrate import HEAD_REVISION, standing
+
+    return {
+        "revision": state.revision,
+        "schema_version": state.version,
+        "head": HEAD_REVISION,
+        "standing": standing(state),
+    }
+
+
+@db_app.command("upgrade")
+def db_upgrade(data_dir: DirOpt = None, as_json: JsonOpt = False) -> None:
+    """Create or upgrade the store's schema (WATTPRINT_DB, else the data folder's SQLite)."""
+    with _errors():
+        from wattprint.store.repository import safe_url, upgrade_store
+
+        url = _settings(data_dir).db_url
+        before, after = upgrade_store(url)
+        if as_json:
+            _print_json(
+                {
+                    "store": safe_url(url),
+                    "before": _schema_json(before),
+                    "after": _schema_json(after),
+                }
+            )
+            return
+        if before == after:
+            out.print(f"store {safe_url(url)}: already at {after.describe()}", **_LINE)
+        else:
+            out.print(f"store {safe_url(url)}: {before.describe()} -> {after.describe()}", **_LINE)
+
+
+@db_app.command("current")
+def db_current(data_dir: DirOpt = None, as_json: JsonOpt = False) -> None:
+    """Show the store's schema revision and version, and whether it is up to date."""
+    with _errors():
+        from wattprint.store.migrate import HEAD_REVISION, standing
+        from wattprint.store.repository import safe_url, store_schema
+
+        url = _settings(data_dir).db_url
+        state = store_schema(url)
+        if as_json:
+            _print_json({"store": safe_url(url), **_schema_json(state)})
+            return
+        notes = {
+            "current": "up to date",
+            "empty": "`wattprint db upgrade` creates the schema",
+            "behind": f"behind revision {HEAD_REVISION}: run `wattprint db upgrade`",
+            "newer": f"newer than this wattprint (revision {HEAD_REVISION}): upgrade wattprint",
+        }
+        note = notes[standing(state)]
+        out.print(f"store {safe_url(url)}: {state.describe()}: {note}", **_LINE)
+
+
 @app.command()
 def worker(
     once: Annotated[
@@ -1280,6 +1307,171 @@ def worker(
             raise typer.Exit(130) from None
         if as_json:
             _print_json({"jobs": ran})
+
+
+# ------------------------------------------------------------------ users, tokens
+users_app = typer.Typer(
+    name="users",
+    help="Team server users and what they may do per project (read, write, launch).",
+    no_args_is_help=True,
+)
+tokens_app = typer.Typer(
+    name="tokens", help="API tokens of team server users.", no_args_is_help=True
+)
+app.add_typer(users_app)
+app.add_typer(tokens_app)
+UserArg = Annotated[str, typer.Argument(help="User name.")]
+
+
+@contextmanager
+def _access(data_dir: Path | None) -> Iterator[Any]:
+    """The users, tokens and audit of the configured store."""
+    from wattprint.store.access import AccessStore
+
+    with _store(_settings(data_dir)) as store:
+        yield AccessStore(store)
+
+
+@users_app.command("add")
+def users_add(
+    name: UserArg,
+    admin: Annotated[bool, typer.Option("--admin", help="May read and do all.")] = False,
+    data_dir: DirOpt = None,
+) -> None:
+    """Add a user. The first user makes the store a team store: from then on the
+    dashboard needs a user's token for every request."""
+    with _errors(), _access(data_dir) as access:
+        access.add_user(name, admin=admin)
+        access.audit("cli", "user.add", None, {"user": name, "admin": admin})
+        err.print(f"user {name} added; give it a token: wattprint tokens create {name}")
+
+
+@users_app.command("list")
+def users_list(data_dir: DirOpt = None, as_json: JsonOpt = False) -> None:
+    """Users with their projects and scopes."""
+    with _errors(), _access(data_dir) as access:
+        found = access.users()
+        if as_json:
+            _print_json({"users": found})
+            return
+        for user in found:
+            projects = ", ".join(f"{p} ({s})" for p, s in user["projects"].items()) or "none"
+            role = " (admin)" if user["admin"] else ""
+            out.print(f"{user['name']}{role}: {projects}", highlight=False)
+
+
+@users_app.command("grant")
+def users_grant(
+    name: UserArg,
+    project: Annotated[str, typer.Argument(help="Project name.")],
+    scopes: Annotated[
+        str, typer.Option(help="Comma-separated: read, write, launch; '' removes the user.")
+    ] = "read",
+    data_dir: DirOpt = None,
+) -> None:
+    """Set what a user may do in a project."""
+    with _errors(), _access(data_dir) as access:
+        chosen = access.grant(name, project, scopes.split(","))
+        access.audit("cli", "user.grant", project, {"user": name, "scopes": sorted(chosen)})
+        err.print(f"{name} in {project}: {', '.join(sorted(chosen)) or 'no access'}")
+
+
+@tokens_app.command("create")
+def tokens_create(
+    name: UserArg,
+    label: Annotated[str | None, typer.Option(help="What the token is for.")] = None,
+    data_dir: DirOpt = None,
+) -> None:
+    """Make an API token for a user and print it once (only its hash is kept)."""
+    with _errors(), _access(data_dir) as access:
+        token = access.create_token(name, label)
+        access.audit("cli", "token.create", None, {"user": name, "label": label})
+        err.print(f"token for {name} (shown once; store it as a secret):")
+        out.print(token, highlight=False, soft_wrap=True)
+
+
+@tokens_app.command("list")
+def tokens_list(
+    user: Annotated[str | None, typer.Option(help="Only this user's.")] = None,
+    data_dir: DirOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Tokens (never their value): id, user, label, when made, last used, revoked."""
+    with _errors(), _access(data_dir) as access:
+        found = access.tokens(user)
+        if as_json:
+            _print_json({"tokens": found})
+            return
+        for t in found:
+            state = "revoked" if t.revoked_at else "active"
+            out.print(f"{t.id}  {t.user}  {t.label or '-'}  {state}", highlight=False)
+
+
+@tokens_app.command("revoke")
+def tokens_revoke(
+    token_id: Annotated[int, typer.Argument(help="Token id (`tokens list`).")],
+    data_dir: DirOpt = None,
+) -> None:
+    """Revoke a token: requests with it are refused from now on."""
+    with _errors(), _access(data_dir) as access:
+        access.revoke_token(token_id)
+        access.audit("cli", "token.revoke", None, {"token": token_id})
+        err.print(f"token {token_id} revoked")
+
+
+@app.command()
+def audit(
+    limit: Annotated[int, typer.Option(min=1, help="Newest entries to show.")] = 50,
+    data_dir: DirOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """The audit log: job launches and cancels, users, grants and tokens, newest first."""
+    with _errors(), _access(data_dir) as access:
+        found = access.audit_log(limit)
+        if as_json:
+            _print_json({"audit": found})
+            return
+        for a in found:
+            when = datetime.fromtimestamp(a.t).strftime("%Y-%m-%d %H:%M:%S")
+            detail = json.dumps(a.detail, sort_keys=True)
+            out.print(
+                f"{when}  {a.user}  {a.action}  {a.project or '-'}  {detail}", highlight=False
+            )
+
+
+# -------------------------------------------------------------------------- ui
+@app.command()
+def ui(
+    host: Annotated[
+        str, typer.Option(help="Address to listen on; beyond 127.0.0.1 the token is required.")
+    ] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    no_browser: Annotated[
+        bool, typer.Option("--no-browser", help="Do not open the browser.")
+    ] = False,
+    gpus: Annotated[
+        str,
+        typer.Option(help="Local job workers: auto (one per GPU), none (one, any device), 0,1."),
+    ] = "auto",
+    data_dir: DirOpt = None,
+) -> None:
+    """Serve the dashboard (runs, compare, benchmarks, estimate, jobs) and run the jobs it
+    launches locally; Ctrl-C stops both."""
+    with _errors():
+        try:
+            from wattprint.server.launch import serve
+        except ModuleNotFoundError as exc:
+            raise WattprintError(
+                f"the dashboard needs its extra ({exc}): pip install 'wattprint[ui]'"
+            ) from None
+        serve(
+            _settings(data_dir),
+            host=host,
+            port=port,
+            open_browser=not no_browser,
+            gpus=gpus,
+            say=lambda line: err.print(line, highlight=False, soft_wrap=True),
+        )
 
 
 # ------------------------------------------------------------------------ hardware
@@ -1373,6 +1565,69 @@ def merge(
         else:
             for m in merged:
                 out.print(f"{m['source']}: {m['records']} new records", highlight=False)
+
+
+@app.command()
+def push(
+    data_dir: DirOpt = None,
+    server: Annotated[
+        str | None, typer.Option(help="URL of the wattprint server; env WATTPRINT_SERVER.")
+    ] = None,
+    token: Annotated[
+        str | None,
+        typer.Option(help="The server's access token; better in env WATTPRINT_TOKEN."),
+    ] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Send the server the records of this data folder's run journals that it has not
+    acknowledged (runs tracked while it was unreachable). Pushing twice sends nothing new."""
+    with _errors():
+        from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn
+
+        from wattprint.tracking.upload import IngestClient, pending_uploads, push_journals
+
+        settings = _settings(data_dir, server=server, token=token)
+        if settings.server is None:
+            raise WattprintError("no server to push to: give --server URL or WATTPRINT_SERVER")
+        secret = settings.token.get_secret_value() if settings.token else None
+        client = IngestClient(settings.server, secret)
+        try:
+            uploads = pending_uploads(client, settings.journal_dir)
+            columns = (TextColumn("{task.description}"), BarColumn(), DownloadColumn())
+            with Progress(*columns, console=err, transient=True, disable=not uploads) as bar:
+                task = bar.add_task(f"pushing {len(uploads)} journal(s)")
+                bar.update(task, total=sum(u.unsent_bytes() for u in uploads))
+                results = push_journals(uploads, lambda covered: bar.advance(task, covered))
+        finally:
+            client.close()
+        if as_json:
+            _print_json({"server": settings.server, "pushed": results})
+        else:
+            _print_pushed(settings.server, results)
+        if any(r.error for r in results):
+            raise typer.Exit(1)
+
+
+def _print_pushed(server: str, results: list[Any]) -> None:
+    """One line per journal sent or refused; one for those left while the server was down."""
+    if not results:
+        out.print(f"nothing to push to {server}", highlight=False)
+        return
+    for r in results:
+        if not r.retry:
+            line = f"{r.run_id}: {r.records} records sent"
+            line += f"; the rest refused: {r.error}" if r.error else ""
+            out.print(line, highlight=False, soft_wrap=True)
+    left = [r for r in results if r.retry]
+    if left:
+        err.print(
+            f"{len(left)} journal(s) not sent: {left[0].error}; nothing is lost: push again later",
+            highlight=False,
+            soft_wrap=True,
+        )
+    total = sum(r.records for r in results)
+    runs = sum(1 for r in results if r.records)
+    out.print(f"{total} records of {runs} run(s) sent to {server}", highlight=False)
 
 
 def _journal_folder(source: Path) -> Path:

@@ -8,11 +8,13 @@ from, the value given and what is accepted.
 from __future__ import annotations
 
 import os
+import re
 import sys
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 
 from wattprint.errors import ConfigError
 
@@ -92,6 +94,22 @@ class Settings(BaseModel):
     slurm_time_min: int = Field(
         60, ge=1, le=525_600, description="Time limit of a SLURM job, minutes."
     )
+    server: str | None = Field(
+        None,
+        description="URL of a wattprint server (`wattprint ui`) that receives the run's "
+        "records as they are measured; the local journal keeps them while it is unreachable.",
+    )
+    # A secret: left out of model_dump() (so out of the run record) and masked in repr.
+    token: SecretStr | None = Field(
+        None, exclude=True, description="Access token of `server`; never stored with a run."
+    )
+    server_flush_timeout_s: float = Field(
+        10.0,
+        ge=0,
+        le=3600,
+        description="Seconds stop() waits for the records not yet on `server`; the rest "
+        "stays in the journal for `wattprint push`.",
+    )
 
     @field_validator("project")
     @classmethod
@@ -108,6 +126,25 @@ class Settings(BaseModel):
         from wattprint.carbon.location import resolve_location  # only when a region is set
 
         return resolve_location(value).code
+
+    @field_validator("server")
+    @classmethod
+    def _server_url(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        url = value.strip()
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError("must be an http:// or https:// URL such as https://host:8000")
+        if parts.username is not None or parts.password is not None:
+            raise ValueError("must not hold credentials: give the token with `token`")
+        if parts.query or parts.fragment:
+            raise ValueError("must not have a query or fragment, only an optional path prefix")
+        try:
+            parts.port  # noqa: B018 - raises ValueError for a port out of range
+        except ValueError:
+            raise ValueError("has an invalid port") from None
+        return url.rstrip("/")
 
     @property
     def db_url(self) -> str:
@@ -126,6 +163,7 @@ class Settings(BaseModel):
 
 
 _ENV_NAMES = {name: ENV_PREFIX + name.upper() for name in Settings.model_fields}
+_SECRETS = frozenset({"token"})
 
 
 def _from_env(environ: dict[str, str] | os._Environ[str]) -> dict[str, Any]:
@@ -199,5 +237,16 @@ def _explain(exc: ValidationError, merged: dict[str, Any], origin: dict[str, str
             continue
         field = Settings.model_fields.get(key)
         hint = f" ({field.description})" if field and field.description else ""
-        lines.append(f"invalid {name}={merged.get(key)!r} (from {where}): {err['msg']}{hint}")
+        lines.append(
+            f"invalid {name}={_shown(key, merged.get(key))} (from {where}): {err['msg']}{hint}"
+        )
     return "; ".join(lines)
+
+
+def _shown(key: str, value: Any) -> str:
+    """``value`` for an error message: a secret hidden, a URL's credentials masked."""
+    if key in _SECRETS:
+        return "<hidden>"
+    if isinstance(value, str):
+        value = re.sub(r"//[^/@]*@", "//***@", value)
+    return repr(value)

@@ -1,5 +1,6 @@
-"""The jobs table: persistence in a SQLite file, atomic state transitions, a claim race
-between two processes, run ids, logs, and the upgrade of a schema-3 store."""
+"""The jobs table: persistence, atomic state transitions, a claim race between two
+processes, run ids, logs, and the upgrade of a schema-3 store; on SQLite and on
+PostgreSQL."""
 
 from __future__ import annotations
 
@@ -10,18 +11,21 @@ import textwrap
 from pathlib import Path
 
 import pytest
-from sqlalchemy import inspect, text, update
+from sqlalchemy import inspect
 
+from tests.store.legacy import make_legacy, open_legacy
 from wattprint.errors import NotFoundError
 from wattprint.store.jobs import JobStore
-from wattprint.store.models import SCHEMA_VERSION, SchemaInfo
+from wattprint.store.models import SCHEMA_VERSION
 from wattprint.store.repository import Store
 
 SPEC = {"kind": "bench", "bench": {"suite": "nlp"}}
 
 
-@pytest.fixture
-def db(tmp_path: Path) -> str:
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "postgresql":
+        return str(request.getfixturevalue("postgres_db"))
     return f"sqlite:///{tmp_path / 'wattprint.db'}"
 
 
@@ -139,11 +143,9 @@ def test_two_workers_racing_claim_each_job_once(db: str, tmp_path: Path) -> None
 
 
 def test_schema_3_store_gains_the_jobs_table(db: str, tmp_path: Path) -> None:
-    with Store(db) as store, store.engine.begin() as conn:  # make it a schema-3 store
-        conn.execute(text("DROP TABLE jobs"))
-        conn.execute(update(SchemaInfo).values(version=3))
-    with Store(db) as store:
-        assert store.schema_version == SCHEMA_VERSION == 4
+    make_legacy(db, 3)
+    with open_legacy(db) as store:
+        assert store.schema_version == SCHEMA_VERSION
         with store.engine.connect() as conn:
             indexes = {i["name"] for i in inspect(conn).get_indexes("jobs")}
         assert "ix_jobs_state_created_at" in indexes

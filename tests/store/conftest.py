@@ -1,7 +1,8 @@
 """Fixtures of the store tests: a real database per test, reachable by URL.
 
-Only SQLite now; to run the same tests on PostgreSQL later, add a parameter to
-``store_url`` that creates a fresh database and yields its URL.
+Every test that takes ``store_url`` (or ``store``) runs twice: on a new SQLite file, and
+on a new database of the PostgreSQL server that the tests start (skipped when PostgreSQL
+is not installed).
 """
 
 from __future__ import annotations
@@ -14,10 +15,11 @@ import pytest
 from wattprint.store.repository import Store
 
 
-@pytest.fixture(params=["sqlite"])
+@pytest.fixture(params=["sqlite", "postgresql"])
 def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     """URL of an empty store."""
-    assert request.param == "sqlite"
+    if request.param == "postgresql":
+        return str(request.getfixturevalue("postgres_db"))
     return f"sqlite:///{tmp_path / 'db' / 'wattprint.db'}"
 
 

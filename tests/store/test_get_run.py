@@ -87,5 +87,7 @@ def test_list_and_count_by_host_and_start_time(runs: Store) -> None:
     assert runs.count_runs(**window) == 2
     assert runs.count_runs(host="gpu-a", project="nlp") == 2
     assert runs.count_runs() == 4 and runs.count_runs(host="nowhere") == 0
+    assert [r.run_id for r in runs.list_runs(projects=["nlp"])] == ["cccc4444", "bbbb3333"]
+    assert runs.count_runs(projects=[]) == 0 and runs.count_runs(projects=["nlp", "x"]) == 2
     with pytest.raises(ValueError, match="status='done'"):
         runs.count_runs(status="done")

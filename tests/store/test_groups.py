@@ -6,13 +6,14 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from sqlalchemy import text, update
 
 from tests.store.journals import COMPONENTS, append_samples, energy_at, start_run
+from tests.store.legacy import make_legacy, open_legacy
 from wattprint.errors import NotFoundError
 from wattprint.store.journal import JournalWriter, journal_path
-from wattprint.store.models import SCHEMA_VERSION, SchemaInfo
-from wattprint.store.repository import Store
+from wattprint.store.migrate import SchemaState
+from wattprint.store.models import SCHEMA_VERSION
+from wattprint.store.repository import Store, store_schema
 
 
 def _write(journal_dir: Path, rank: int, node: str, names: list[str]) -> str:
@@ -86,36 +87,20 @@ def test_group_of_a_plain_run_is_a_clear_error(store: Store, journal_dir: Path) 
 
 
 def test_schema_1_store_is_upgraded(store_url: str, journal_dir: Path) -> None:
-    with Store(store_url, journal_dir) as store:  # make it look like a schema-1 store
-        with store.engine.begin() as conn:
-            conn.execute(text("DROP INDEX ix_runs_group_id_rank"))
-            for column in (
-                "group_id",
-                "rank",
-                "local_rank",
-                "world_size",
-                "local_world_size",
-                "node",
-                "launcher",
-                "labels",
-            ):
-                conn.execute(text(f'ALTER TABLE runs DROP COLUMN "{column}"'))
-            conn.execute(update(SchemaInfo).values(version=1))
-        assert store.schema_version == 1
+    make_legacy(store_url, 1)
+    assert store_schema(store_url) == SchemaState(revision=None, version=1)
     _write(journal_dir, 0, "a", ["cpu:0"])
-    with Store(store_url, journal_dir) as store:
-        assert store.schema_version == SCHEMA_VERSION == 4
+    with open_legacy(store_url, journal_dir) as store:
+        assert store.schema_version == SCHEMA_VERSION
         store.sync()
         assert store.get_group("job-9").ranks[0].node == "a"
         assert store.list_runs()[0].labels == {}
 
 
 def test_schema_2_store_gains_labels(store_url: str, journal_dir: Path) -> None:
-    with Store(store_url, journal_dir) as store, store.engine.begin() as conn:
-        conn.execute(text('ALTER TABLE runs DROP COLUMN "labels"'))
-        conn.execute(update(SchemaInfo).values(version=2))
+    make_legacy(store_url, 2)
     _write(journal_dir, 0, "a", ["cpu:0"])
-    with Store(store_url, journal_dir) as store:
+    with open_legacy(store_url, journal_dir) as store:
         assert store.schema_version == SCHEMA_VERSION
         store.sync()
         assert store.list_runs(labels={})[0].labels == {}

@@ -184,3 +184,21 @@ def test_export_csv(store: Store, journal_dir: Path) -> None:
 
     with pytest.raises(ValueError, match="accepted: samples, windows, metrics"):
         export_csv(store, run_id, "power", io.StringIO())  # type: ignore[arg-type]
+
+
+def test_long_strings_and_nul_characters_are_stored_alike_everywhere(
+    store: Store, journal_dir: Path
+) -> None:
+    # SQLite would store them as they are; PostgreSQL refuses strings longer than their
+    # column and NUL characters: every database gets the same cut, clean strings.
+    writer, run_id = start_run(journal_dir, name="n" * 300, project="p\x00q")
+    writer.append("metric", t=T0, step=1, values={"m" * 300: 1.0})
+    writer.append("event", t=T0, source="s" * 200, message="a\x00b")
+    writer.append("end", ended_at=T0 + 1, status="failed", energy_j={}, error="e\x00", exit_code=1)
+    writer.flush()
+    writer.close()
+    assert store.sync() == 4
+    run = store.get_run(run_id)
+    assert (run.name, run.project, run.error) == ("n" * 255, "pq", "e")
+    assert [m.name for m in store.metrics(run_id)] == ["m" * 255]
+    assert [(e.source, e.message) for e in store.events(run_id)] == [("s" * 128, "ab")]

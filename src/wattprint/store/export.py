@@ -11,7 +11,7 @@ import json
 from dataclasses import asdict
 from typing import IO, Any, Final, Literal
 
-from wattprint.store.records import RunDetail
+from wattprint.store.records import RunDetail, WindowRecord
 from wattprint.store.repository import Store
 
 FORMAT: Final = "wattprint-run"
@@ -31,22 +31,24 @@ def run_document(store: Store, run_ref: str) -> dict[str, Any]:
         "units": {"time": "Unix epoch seconds", "energy": "J", "power": "W", "duration": "s"},
         "run": summary,
         "components": components,
-        "windows": [
-            {
-                "seq": w.seq,
-                "name": w.name,
-                "parent": w.parent,
-                "started_at": w.started_at,
-                "ended_at": w.ended_at,
-                "duration_s": w.duration_s,
-                "energy_j": w.total_energy_j,
-                "components_energy_j": dict(w.energy_j),
-            }
-            for w in store.windows(run.run_id)
-        ],
+        "windows": [window_document(w) for w in store.windows(run.run_id)],
         "metrics": [asdict(m) for m in store.metrics(run.run_id)],
         "samples": [asdict(s) for s in store.samples(run.run_id)],
         "events": [asdict(e) for e in store.events(run.run_id)],
+    }
+
+
+def window_document(w: WindowRecord) -> dict[str, Any]:
+    """One window as plain data: its times, duration, and energy in all and by component."""
+    return {
+        "seq": w.seq,
+        "name": w.name,
+        "parent": w.parent,
+        "started_at": w.started_at,
+        "ended_at": w.ended_at,
+        "duration_s": w.duration_s,
+        "energy_j": w.total_energy_j,
+        "components_energy_j": dict(w.energy_j),
     }
 
 

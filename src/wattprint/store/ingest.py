@@ -1,10 +1,11 @@
 """Ingestion of run journals into the store, and the settling of runs left ``running``.
 
-Each journal is ingested in one write transaction: read its progress row (locked:
-``BEGIN IMMEDIATE`` on SQLite, ``SELECT … FOR UPDATE`` elsewhere), insert the records
-after the saved byte offset whose ``seq`` is above the saved one, update the progress,
-commit. Several processes can therefore sync the same journals into the same store at
-once; each record lands exactly once (the primary keys include ``(run_id, seq)`` too).
+Each journal is ingested in one write transaction: create its progress row if missing,
+read it (locked: ``BEGIN IMMEDIATE`` on SQLite, ``SELECT … FOR UPDATE`` on PostgreSQL),
+insert the records after the saved byte offset whose ``seq`` is above the saved one,
+update the progress, commit. Several processes can therefore sync the same journals into
+the same store at once; each record lands exactly once (the primary keys include
+``(run_id, seq)`` too).
 """
 
 from __future__ import annotations
@@ -14,18 +15,22 @@ import math
 import os
 import socket
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 from typing import Any
 
 import psutil
-from sqlalchemy import Connection, Engine, insert, select, update
+from sqlalchemy import Connection, Engine, String, insert, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
 
 from wattprint.store.journal import SUFFIX, read_journal
 from wattprint.store.models import (
+    Base,
     ComponentRow,
     Event,
     JournalProgress,
@@ -119,8 +124,8 @@ def ingest_journal(engine: Engine, path: Path, known: ProgressState | None) -> i
         try:
             return _ingest_once(engine, path)
         except IntegrityError as exc:
-            # Databases without BEGIN IMMEDIATE (PostgreSQL) can race on a new project
-            # or progress row; the second attempt sees the other process's row.
+            # PostgreSQL: another process inserted the same run meanwhile (from a second
+            # journal of it); the second attempt sees that run and says so.
             if attempt == 0:
                 continue
             error: Exception = exc
@@ -141,6 +146,19 @@ def ingest_journal(engine: Engine, path: Path, known: ProgressState | None) -> i
 
 def _ingest_once(engine: Engine, path: Path) -> int:
     with write_transaction(engine) as conn:
+        # Make sure the progress row exists, then lock it: whoever gets the lock first
+        # ingests, the others find the file's size recorded and stop.
+        insert_missing(
+            conn,
+            JournalProgress,
+            {
+                "journal": path.name,
+                "byte_offset": 0,
+                "last_seq": -1,
+                "size": -1,
+                "updated_at": time.time(),
+            },
+        )
         progress = conn.execute(
             select(
                 JournalProgress.run_id,
@@ -150,23 +168,13 @@ def _ingest_once(engine: Engine, path: Path) -> int:
             )
             .where(JournalProgress.journal == path.name)
             .with_for_update()
-        ).first()
+        ).one()
         size = path.stat().st_size
-        if progress is None:
-            # New journal. Under BEGIN IMMEDIATE no one else can insert it meanwhile;
-            # elsewhere a concurrent insert fails the commit and the caller retries.
-            conn.execute(
-                insert(JournalProgress).values(
-                    journal=path.name, byte_offset=0, last_seq=-1, size=-1, updated_at=time.time()
-                )
-            )
-            batch = _Batch(conn, path.name, None, 0, -1)
-        elif size == progress.size:
+        if size == progress.size:
             return 0  # another process got there first
-        else:
-            batch = _Batch(
-                conn, path.name, progress.run_id, int(progress.byte_offset), int(progress.last_seq)
-            )
+        batch = _Batch(
+            conn, path.name, progress.run_id, int(progress.byte_offset), int(progress.last_seq)
+        )
         batch.run(path, size)
         return batch.count
 
@@ -174,12 +182,10 @@ def _ingest_once(engine: Engine, path: Path) -> int:
 def _record_error(engine: Engine, name: str, size: int, message: str) -> None:
     try:
         with write_transaction(engine) as conn:
-            values = {"error": message[:2000], "size": size, "updated_at": time.time()}
+            error = _fit(JournalProgress, {"error": message[:2000]})["error"]
+            values = {"error": error, "size": size, "updated_at": time.time()}
             insert_missing(
-                conn,
-                JournalProgress,
-                {"journal": JournalProgress.journal},
-                {"journal": name, "byte_offset": 0, "last_seq": -1, **values},
+                conn, JournalProgress, {"journal": name, "byte_offset": 0, "last_seq": -1, **values}
             )
             conn.execute(
                 update(JournalProgress).where(JournalProgress.journal == name).values(**values)
@@ -188,18 +194,13 @@ def _record_error(engine: Engine, name: str, size: int, message: str) -> None:
         log.warning("wattprint: cannot record the error of journal %s (%s)", name, exc)
 
 
-def insert_missing(
-    conn: Connection, model: type[Any], keys: Mapping[str, Any], values: dict[str, Any]
-) -> None:
-    """Insert ``values`` unless a row with the same key columns exists (portable).
-
-    Callers hold the write lock (SQLite) or tolerate a rare unique violation raised
-    from a concurrent insert (other databases).
-    """
-    condition = [column == values[key] for key, column in keys.items()]
-    exists = conn.execute(select(*keys.values()).where(*condition).limit(1)).first()
-    if exists is None:
-        conn.execute(insert(model).values(**values))
+def insert_missing(conn: Connection, model: type[Any], values: dict[str, Any]) -> None:
+    """Insert ``values`` unless a row with the same primary key exists
+    (``ON CONFLICT DO NOTHING``). On PostgreSQL a concurrent insert of the same key makes
+    this wait for the other transaction instead of failing."""
+    dialect = conn.dialect.name
+    statement = (pg_insert if dialect == "postgresql" else sqlite_insert)(model).values(**values)
+    conn.execute(statement.on_conflict_do_nothing())
 
 
 class _Batch:
@@ -284,15 +285,18 @@ class _Batch:
                 t, component, energy_j = _num(t), str(component), _num(energy_j)
                 power = _opt_float(power_w)
                 new.append(
-                    {
-                        "run_id": run_id,
-                        "seq": seq,
-                        "idx": idx,
-                        "t": t,
-                        "component": component,
-                        "energy_j": energy_j,
-                        "power_w": power,
-                    }
+                    _fit(
+                        Sample,
+                        {
+                            "run_id": run_id,
+                            "seq": seq,
+                            "idx": idx,
+                            "t": t,
+                            "component": component,
+                            "energy_j": energy_j,
+                            "power_w": power,
+                        },
+                    )
                 )
             for row in new:
                 self.totals[row["component"]] = row["energy_j"]
@@ -302,31 +306,33 @@ class _Batch:
         if kind == "window":
             energy = {str(k): _num(v) for k, v in (record.get("energy_j") or {}).items()}
             ended_at = _num(record["ended_at"])
-            self.conn.execute(
-                insert(Window).values(
-                    run_id=run_id,
-                    seq=seq,
-                    name=str(record["name"]),
-                    parent=record.get("parent"),
-                    started_at=_num(record["started_at"]),
-                    ended_at=ended_at,
-                    energy_j=energy,
-                )
-            )
+            window = {
+                "run_id": run_id,
+                "seq": seq,
+                "name": str(record["name"]),
+                "parent": _opt_str(record.get("parent")),
+                "started_at": _num(record["started_at"]),
+                "ended_at": ended_at,
+                "energy_j": energy,
+            }
+            self.conn.execute(insert(Window).values(**_fit(Window, window)))
             self.seen(ended_at)
             return True
         if kind == "metric":
             t = _num(record["t"])
             step = record.get("step")
             rows = [
-                {
-                    "run_id": run_id,
-                    "seq": seq,
-                    "name": str(name),
-                    "t": t,
-                    "step": None if step is None else int(step),
-                    "value": _opt_float(value),
-                }
+                _fit(
+                    Metric,
+                    {
+                        "run_id": run_id,
+                        "seq": seq,
+                        "name": str(name),
+                        "t": t,
+                        "step": None if step is None else int(step),
+                        "value": _opt_float(value),
+                    },
+                )
                 for name, value in dict(record["values"]).items()
             ]
             if rows:
@@ -335,15 +341,14 @@ class _Batch:
             return True
         if kind == "event":
             t = _num(record["t"])
-            self.conn.execute(
-                insert(Event).values(
-                    run_id=run_id,
-                    seq=seq,
-                    t=t,
-                    source=str(record.get("source") or ""),
-                    message=str(record.get("message") or ""),
-                )
-            )
+            event = {
+                "run_id": run_id,
+                "seq": seq,
+                "t": t,
+                "source": str(record.get("source") or ""),
+                "message": str(record.get("message") or ""),
+            }
+            self.conn.execute(insert(Event).values(**_fit(Event, event)))
             self.seen(t)
             return True
         if kind == "end":
@@ -363,7 +368,7 @@ class _Batch:
             raise JournalFormatError("a second run record")
         try:
             run_id = str(record["run_id"])
-            project = str(record.get("project") or "default")
+            project = _fit(Project, {"name": str(record.get("project") or "default")})["name"]
             started_at = _num(record["started_at"])
             components = [_component_values(run_id, c) for c in record.get("components") or []]
         except (KeyError, TypeError, ValueError) as exc:
@@ -371,30 +376,27 @@ class _Batch:
         conn = self.conn
         if conn.execute(select(Run.id).where(Run.id == run_id)).first() is not None:
             raise JournalFormatError(f"run {run_id} was already ingested from another journal")
-        insert_missing(
-            conn, Project, {"name": Project.name}, {"name": project, "created_at": time.time()}
-        )
-        conn.execute(
-            insert(Run).values(
-                id=run_id,
-                project=project,
-                name=str(record.get("name") or run_id),
-                host=_opt_str(record.get("host")),
-                pid=_opt_int(record.get("pid")),
-                pid_create_time=_opt_float(record.get("pid_create_time")),
-                command=_opt_str(record.get("command")),
-                git_commit=_opt_str(record.get("git_commit")),
-                hardware=_as_dict(record.get("hardware")),
-                settings=_as_dict(record.get("settings")),
-                status="running",
-                started_at=started_at,
-                last_seen_at=started_at,
-                totals={},
-                version=_opt_str(record.get("version")),
-                labels=_labels(record.get("labels")),
-                **_group_values(record),
-            )
-        )
+        insert_missing(conn, Project, {"name": project, "created_at": time.time()})
+        run = {
+            "id": run_id,
+            "project": project,
+            "name": str(record.get("name") or run_id),
+            "host": _opt_str(record.get("host")),
+            "pid": _opt_int(record.get("pid")),
+            "pid_create_time": _opt_float(record.get("pid_create_time")),
+            "command": _opt_str(record.get("command")),
+            "git_commit": _opt_str(record.get("git_commit")),
+            "hardware": _as_dict(record.get("hardware")),
+            "settings": _as_dict(record.get("settings")),
+            "status": "running",
+            "started_at": started_at,
+            "last_seen_at": started_at,
+            "totals": {},
+            "version": _opt_str(record.get("version")),
+            "labels": _labels(record.get("labels")),
+            **_group_values(record),
+        }
+        conn.execute(insert(Run).values(**_fit(Run, run)))
         if components:
             conn.execute(insert(ComponentRow), components)
         self.run_id = run_id
@@ -419,7 +421,7 @@ class _Batch:
                     status=status if status in _END_STATUSES else "failed",
                     ended_at=self.end["ended_at"],
                     totals=self.end["energy_j"] or self.totals,
-                    error=_opt_str(self.end["error"]),
+                    error=_fit(Run, {"error": _opt_str(self.end["error"])})["error"],
                     exit_code=_opt_int(self.end["exit_code"]),
                 )
             elif self.status == "interrupted":
@@ -485,7 +487,7 @@ def settle_runs(
         return 0
     marked = 0
     with write_transaction(engine) as conn:
-        for run_id in gone:
+        for run_id in sorted(gone):  # one order for every process: no deadlock on PostgreSQL
             marked += _mark_interrupted(conn, run_id)
     return marked
 
@@ -554,22 +556,48 @@ def _journal_mtime(journal_dir: Path | None, name: str | None) -> float | None:
 def _component_values(run_id: str, c: Any) -> dict[str, Any]:
     if not isinstance(c, dict):
         raise TypeError(f"component is not an object: {c!r}")
+    return _fit(
+        ComponentRow,
+        {
+            "run_id": run_id,
+            "name": str(c["name"]),
+            "kind": str(c.get("kind") or "unknown"),
+            "source": str(c.get("source") or "unknown"),
+            "quality": "measured" if c.get("quality") == "measured" else "estimated",
+            "description": str(c.get("description") or ""),
+            "basis": str(c.get("basis") or ""),
+            "low_ratio": _num(c.get("low_ratio", 1.0)),
+            "high_ratio": _num(c.get("high_ratio", 1.0)),
+        },
+    )
+
+
+def _fit(model: type[Base], values: dict[str, Any]) -> dict[str, Any]:
+    """``values`` with NUL characters removed from their strings and each string cut to its
+    column's length. SQLite stores any string; PostgreSQL refuses both, and one long name
+    must not keep a whole run out of the store. Identifiers (``id``, ``run_id``) are left
+    whole: cutting one could merge two runs."""
+    fitted = dict(values)
+    for name, limit in _string_columns(model).items():
+        value = values.get(name)
+        if isinstance(value, str):
+            value = value.replace("\x00", "") if "\x00" in value else value
+            fitted[name] = value if limit is None else value[:limit]
+    return fitted
+
+
+@cache
+def _string_columns(model: type[Base]) -> dict[str, int | None]:
+    """The string columns of ``model`` that ``_fit`` fits, with their lengths."""
     return {
-        "run_id": run_id,
-        "name": str(c["name"]),
-        "kind": str(c.get("kind") or "unknown"),
-        "source": str(c.get("source") or "unknown"),
-        "quality": "measured" if c.get("quality") == "measured" else "estimated",
-        "description": str(c.get("description") or ""),
-        "basis": str(c.get("basis") or ""),
-        "low_ratio": _num(c.get("low_ratio", 1.0)),
-        "high_ratio": _num(c.get("high_ratio", 1.0)),
+        column.name: getattr(column.type, "length", None)
+        for column in model.__table__.columns
+        if isinstance(column.type, String) and column.name not in ("id", "run_id")
     }
 
 
 def _group_values(record: dict[str, Any]) -> dict[str, Any]:
     """The distributed-run fields of a ``run`` record (absent in older journals)."""
-    launcher = _opt_str(record.get("launcher"))
     return {
         "group_id": _opt_str(record.get("group")),
         "rank": _opt_int(record.get("rank")),
@@ -577,7 +605,7 @@ def _group_values(record: dict[str, Any]) -> dict[str, Any]:
         "world_size": _opt_int(record.get("world_size")),
         "local_world_size": _opt_int(record.get("local_world_size")),
         "node": _opt_str(record.get("node")),
-        "launcher": launcher[:16] if launcher is not None else None,
+        "launcher": _opt_str(record.get("launcher")),
     }
 
 

@@ -35,11 +35,13 @@ from __future__ import annotations
 import json
 import os
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 SUFFIX = ".jsonl"
+RUN_ID_PATTERN = r"^[0-9a-f]{32}$"
+"""What a tracker's run ids look like (``uuid4().hex``); a journal is ``<run id>.jsonl``."""
 
 
 class JournalWriter:
@@ -83,7 +85,7 @@ class JournalWriter:
                     self._pending[:0] = batch
                 return
             # Encoded here, not in append(): the caller's thread only queues a dict.
-            data = "".join(_encode(record) for record in batch).encode()
+            data = encode_records(batch)
             try:
                 written = 0
                 while written < len(data):
@@ -119,8 +121,12 @@ class JournalWriter:
                 self._fd = -1
 
 
-def _encode(record: dict[str, Any]) -> str:
-    return json.dumps(record, separators=(",", ":"), default=str) + "\n"
+def encode_records(records: Iterable[Mapping[str, Any]]) -> bytes:
+    """``records`` as journal lines (one compact JSON object per line), ready to append;
+    the server writes the records of remote trackers with it too."""
+    return "".join(
+        json.dumps(record, separators=(",", ":"), default=str) + "\n" for record in records
+    ).encode()
 
 
 def read_journal(path: Path, offset: int = 0) -> Iterator[tuple[int, dict[str, Any]]]:
@@ -145,6 +151,38 @@ def read_journal(path: Path, offset: int = 0) -> Iterator[tuple[int, dict[str, A
                 continue
             if isinstance(record, dict):
                 yield pos, record
+
+
+def last_record(path: Path) -> dict[str, Any] | None:
+    """The last complete record of the journal at ``path`` (``None`` when it has none),
+    read backwards from the end: as cheap for a journal of a week as of a minute. Lines
+    that do not decode are passed over, as ``read_journal`` does."""
+    with path.open("rb") as fh:
+        for line in _lines_backwards(fh, fh.seek(0, os.SEEK_END)):
+            try:
+                record = json.loads(line)
+            except ValueError:
+                continue
+            if isinstance(record, dict):
+                return record
+    return None
+
+
+def _lines_backwards(fh: BinaryIO, size: int, chunk: int = 65536) -> Iterator[bytes]:
+    """The complete lines of ``fh``'s first ``size`` bytes, last first (the bytes after the
+    last newline, a line cut by a crash, are not a line)."""
+    end, rest, cut = size, b"", True
+    while end > 0:
+        start = max(0, end - chunk)
+        fh.seek(start)
+        parts = (fh.read(end - start) + rest).split(b"\n")
+        end, rest = start, parts.pop(0)  # the start of this line may lie further back
+        if cut and parts:
+            parts.pop()
+            cut = False
+        yield from reversed(parts)
+    if not cut:
+        yield rest
 
 
 def journal_path(journal_dir: Path, run_id: str) -> Path:

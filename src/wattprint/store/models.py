@@ -5,8 +5,8 @@ seconds in ``Double`` columns, energies joules, dictionaries ``JSON``. Rows that
 from a journal record are keyed by the run and the record's ``seq`` (plus the row's
 index or name within the record), so the same record can never be stored twice.
 
-``SCHEMA_VERSION`` is written to ``schema_info`` when a store is created; a later
-migration tool (Alembic) takes over from that number.
+The schema is created and changed by the Alembic revisions in ``migrations/versions``
+(``wattprint.store.migrate``); a test checks that they build exactly these tables.
 """
 
 from __future__ import annotations
@@ -26,13 +26,19 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-SCHEMA_VERSION: Final = 4
-"""1: first release. 2: ``runs`` gains the distributed-run columns (``group_id``, ``rank``,
-``local_rank``, ``world_size``, ``local_world_size``, ``node``, ``launcher``); stores
-at version 1 are upgraded in place when opened (``ALTER TABLE … ADD COLUMN``).
-3: ``runs`` gains ``labels`` (JSON object of str → str: what the run belongs to, e.g. a
-benchmark, a model, a suite), added the same way. 4: the ``jobs`` table (the job queue),
-created in older stores when they are opened."""
+SCHEMA_VERSION: Final = 5
+"""The ``schema_info.version`` of a store at the newest Alembic revision (revision ids are
+this number, zero-padded). 1: first release. 2: ``runs`` gains the distributed-run
+columns (``group_id``, ``rank``, ``local_rank``, ``world_size``, ``local_world_size``,
+``node``, ``launcher``). 3: ``runs`` gains ``labels`` (JSON object of str → str: what the
+run belongs to, e.g. a benchmark, a model, a suite). 4: the ``jobs`` table (the job
+queue); Alembic's first revision. 5: users, their API tokens (hashed), project memberships
+with scopes, and the audit log. Versions 1 to 3 predate Alembic and are upgraded by
+``migrations.legacy``."""
+
+SCOPES: Final[tuple[str, ...]] = ("read", "write", "launch")
+"""What a project membership allows: read its runs, write runs to it (remote trackers),
+launch jobs in it."""
 
 RunStatus = Literal["running", "finished", "failed", "interrupted"]
 RUN_STATUSES: Final[tuple[str, ...]] = ("running", "finished", "failed", "interrupted")
@@ -121,21 +127,6 @@ class Run(Base):
     launcher: Mapped[str | None] = mapped_column(String(16))
     # Schema 3: free-form str -> str labels given to the tracker (benchmark, model, …).
     labels: Mapped[dict[str, str] | None] = mapped_column(JSON)
-
-
-GROUP_COLUMNS: Final[tuple[tuple[str, str], ...]] = (
-    ("group_id", "VARCHAR(255)"),
-    ("rank", "INTEGER"),
-    ("local_rank", "INTEGER"),
-    ("world_size", "INTEGER"),
-    ("local_world_size", "INTEGER"),
-    ("node", "VARCHAR(255)"),
-    ("launcher", "VARCHAR(16)"),
-)
-"""Columns added by schema 2, with portable SQL types for ``ALTER TABLE``."""
-
-LABEL_COLUMNS: Final[tuple[tuple[str, str], ...]] = (("labels", "JSON"),)
-"""Columns added by schema 3."""
 
 
 class ComponentRow(Base):
@@ -255,3 +246,56 @@ class JobRow(Base):
     log_path: Mapped[str | None] = mapped_column(Text)
     error: Mapped[str | None] = mapped_column(Text)
     run_ids: Mapped[list[str]] = mapped_column(JSON, default=list)
+
+
+class User(Base):
+    """A person or service of a team server (schema 5); ``admin`` sees and may do all."""
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(String(255), unique=True)
+    admin: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[float]
+
+
+class ApiToken(Base):
+    """An API token of a user (schema 5), stored as its SHA-256 only: the token itself is
+    shown once, when it is made."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    label: Mapped[str | None] = mapped_column(String(255))
+    created_at: Mapped[float]
+    last_used_at: Mapped[float | None]
+    revoked_at: Mapped[float | None]
+
+
+class Membership(Base):
+    """What a user may do in one project (schema 5): ``scopes`` is a comma-separated subset
+    of ``SCOPES``."""
+
+    __tablename__ = "memberships"
+
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    project: Mapped[str] = mapped_column(String(255), primary_key=True)
+    scopes: Mapped[str] = mapped_column(String(64))
+
+
+class AuditEntry(Base):
+    """Who did what to which project, and when (schema 5): job launches and cancels, token
+    and membership changes."""
+
+    __tablename__ = "audit"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    t: Mapped[float] = mapped_column(index=True)
+    user: Mapped[str] = mapped_column(String(255))
+    action: Mapped[str] = mapped_column(String(32))
+    project: Mapped[str | None] = mapped_column(String(255))
+    detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)

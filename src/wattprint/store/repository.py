@@ -3,15 +3,19 @@
 
 SQLite (the default) is opened in WAL mode with a 30 s busy timeout and foreign keys
 on; write transactions begin with ``BEGIN IMMEDIATE`` so several processes can sync
-into one file at once. PostgreSQL works by URL with the same code.
+into one file at once. PostgreSQL (``postgresql+psycopg://…``, the ``postgres`` extra)
+runs the same code. Opening a store creates or checks its schema (``migrate.prepare``):
+a SQLite store that is behind is upgraded, a PostgreSQL one is refused until
+``wattprint db upgrade``.
 """
 
 from __future__ import annotations
 
 import logging
+import re
 import sqlite3
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -22,29 +26,21 @@ from sqlalchemy import (
     create_engine,
     event,
     func,
-    insert,
-    inspect,
     select,
-    text,
-    update,
 )
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
 from sqlalchemy.orm import Session
 from sqlalchemy.pool import StaticPool
 from sqlalchemy.sql import Select
 
 from wattprint.errors import NotFoundError, StoreError
-from wattprint.store import ingest
+from wattprint.store import ingest, migrate
+from wattprint.store.migrate import SchemaState
 from wattprint.store.models import (
-    GROUP_COLUMNS,
-    LABEL_COLUMNS,
     RUN_STATUSES,
-    SCHEMA_VERSION,
-    Base,
     ComponentRow,
     Event,
-    JobRow,
     Metric,
     Project,
     Run,
@@ -73,6 +69,7 @@ log = logging.getLogger(__name__)
 _T = TypeVar("_T")
 
 BUSY_TIMEOUT_S = 30.0
+PG_CONNECT_TIMEOUT_S = 10
 DEFAULT_STALE_AFTER_S = 300.0
 MIN_PREFIX = 4
 
@@ -89,7 +86,7 @@ class Store:
         self.journal_dir = journal_dir
         self._engine = _create_engine(url)
         try:
-            _initialise(self._engine)
+            migrate.prepare(self._engine, upgrade_if_behind=self._engine.dialect.name == "sqlite")
         except BaseException:
             self._engine.dispose()
             raise
@@ -120,7 +117,7 @@ class Store:
         self.close()
 
     def __repr__(self) -> str:
-        return f"Store({_safe_url(self.url)!r}, journal_dir={self.journal_dir!r})"
+        return f"Store({safe_url(self.url)!r}, journal_dir={self.journal_dir!r})"
 
     # -------------------------------------------------------------------- sync
     def sync(self, stale_after_s: float = DEFAULT_STALE_AFTER_S) -> int:
@@ -146,7 +143,7 @@ class Store:
                     count += ingest.ingest_journal(self._engine, path, known)
             ingest.settle_runs(self._engine, self.journal_dir, stale_after_s)
         except SQLAlchemyError as exc:
-            raise StoreError(f"cannot sync {_safe_url(self.url)}: {exc}") from exc
+            raise StoreError(f"cannot sync {safe_url(self.url)}: {exc}") from exc
         return count
 
     def merge(self, journal_dir: Path) -> int:
@@ -169,7 +166,7 @@ class Store:
                     continue
                 count += ingest.ingest_journal(self._engine, path, known)
         except SQLAlchemyError as exc:
-            raise StoreError(f"cannot merge into {_safe_url(self.url)}: {exc}") from exc
+            raise StoreError(f"cannot merge into {safe_url(self.url)}: {exc}") from exc
         return count
 
     # ----------------------------------------------------------------- queries
@@ -184,13 +181,15 @@ class Store:
         host: str | None = None,
         since: float | None = None,
         until: float | None = None,
+        projects: Collection[str] | None = None,
     ) -> list[RunSummary]:
         """Runs, newest first, optionally of one project, one status, one group (the
         ranks of a distributed run, then by rank), one host, started in ``[since, until)``
-        (Unix seconds) and/or carrying all of ``labels``."""
+        (Unix seconds), carrying all of ``labels`` and/or of one of ``projects`` (those a
+        user may read)."""
         if limit < 0 or offset < 0:
             raise ValueError(f"limit={limit!r}, offset={offset!r}: must be >= 0")
-        query = _runs_query(select(Run), project, status, group, host, since, until)
+        query = _runs_query(select(Run), project, status, group, host, since, until, projects)
         query = query.order_by(Run.started_at.desc(), Run.id.desc())
         if not labels:  # JSON matching is not portable: labels are filtered below
             query = query.limit(limit).offset(offset)
@@ -210,15 +209,15 @@ class Store:
         host: str | None = None,
         since: float | None = None,
         until: float | None = None,
+        projects: Collection[str] | None = None,
     ) -> int:
         """How many runs ``list_runs`` with the same filters would list without a limit."""
+        where = (project, status, group, host, since, until, projects)
         with self._session() as session:
             if labels:
-                runs = _runs_query(select(Run), project, status, group, host, since, until)
+                runs = _runs_query(select(Run), *where)
                 return len(_labelled(session.scalars(runs), labels))
-            count = _runs_query(
-                select(func.count(Run.id)), project, status, group, host, since, until
-            )
+            count = _runs_query(select(func.count(Run.id)), *where)
             return int(session.scalar(count) or 0)
 
     def hosts(self) -> list[str]:
@@ -351,7 +350,8 @@ class Store:
 
     @property
     def schema_version(self) -> int:
-        """Version of the store's schema (``models.SCHEMA_VERSION`` when created)."""
+        """The store's ``schema_info.version``: ``models.SCHEMA_VERSION`` once opened
+        (its Alembic revision is in ``migrate.read_state``)."""
         with self._session() as session:
             return int(session.scalar(select(SchemaInfo.version)) or 0)
 
@@ -365,11 +365,35 @@ def open_store(settings: Settings) -> Store:
 
 
 # ------------------------------------------------------------------------ engine
-def _safe_url(url: str) -> str:
+def upgrade_store(url: str) -> tuple[SchemaState, SchemaState]:
+    """Create or upgrade the schema of the store at ``url`` to the one this wattprint
+    writes (``wattprint db upgrade``); returns the states before and after."""
+    engine = _create_engine(url)
+    try:
+        return migrate.upgrade(engine)
+    finally:
+        engine.dispose()
+
+
+def store_schema(url: str) -> SchemaState:
+    """Where the schema of the store at ``url`` stands, without creating or changing it
+    (``wattprint db current``; a SQLite file that did not exist is left empty)."""
+    engine = _create_engine(url)
+    try:
+        with engine.connect() as conn:
+            return migrate.read_state(conn)
+    except SQLAlchemyError as exc:
+        raise StoreError(f"cannot read store {safe_url(url)}: {exc}") from exc
+    finally:
+        engine.dispose()
+
+
+def safe_url(url: str) -> str:
+    """``url`` with its password masked, even when it does not parse."""
     try:
         return make_url(url).render_as_string(hide_password=True)
     except ArgumentError:
-        return url
+        return re.sub(r"(://[^/@]*?:)[^/@]*@", r"\1***@", url)
 
 
 def _create_engine(url: str) -> Engine:
@@ -377,27 +401,56 @@ def _create_engine(url: str) -> Engine:
         parsed = make_url(url)
     except ArgumentError as exc:
         raise StoreError(
-            f"invalid store URL {url!r}: expected a SQLAlchemy URL such as "
-            "sqlite:////path/to/wattprint.db or postgresql://user@host/db"
+            f"invalid store URL {safe_url(url)!r}: expected a SQLAlchemy URL such as "
+            "sqlite:////path/to/wattprint.db or postgresql+psycopg://user@host/db"
         ) from exc
+    backend = parsed.get_backend_name()
+    if backend not in _BACKENDS:
+        raise StoreError(
+            f"store URL {safe_url(url)!r}: database {backend!r} is not supported: "
+            "use sqlite:///… or postgresql+psycopg://…"
+        )
     try:
-        if parsed.get_backend_name() != "sqlite":
-            return create_engine(parsed, pool_pre_ping=True)
-        database = parsed.database or ""
-        memory = database in ("", ":memory:") or parsed.query.get("mode") == "memory"
-        if memory:
-            engine = create_engine(
-                parsed, poolclass=StaticPool, connect_args={"check_same_thread": False}
-            )
-        else:
-            if not database.startswith("file:"):
-                try:
-                    Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
-                except OSError as exc:
-                    raise StoreError(f"cannot create the folder of store {url!r}: {exc}") from exc
-            engine = create_engine(parsed, connect_args={"timeout": BUSY_TIMEOUT_S})
+        if backend == "postgresql":
+            return _postgresql_engine(parsed)
+        return _sqlite_engine(parsed)
+    except ImportError as exc:
+        raise StoreError(
+            f"cannot open store {safe_url(url)}: its database driver is missing ({exc}); "
+            "for PostgreSQL: pip install 'wattprint[postgres]'"
+        ) from exc
     except (ArgumentError, NoSuchModuleError) as exc:
-        raise StoreError(f"cannot open store {_safe_url(url)}: {exc}") from exc
+        raise StoreError(f"cannot open store {safe_url(url)}: {exc}") from exc
+
+
+_BACKENDS = ("sqlite", "postgresql")
+
+
+def _postgresql_engine(url: URL) -> Engine:
+    """A PostgreSQL engine; a bare ``postgresql://`` URL gets the psycopg 3 driver (what
+    the ``postgres`` extra installs), and connecting gives up after 10 s."""
+    if url.drivername == "postgresql":
+        url = url.set(drivername="postgresql+psycopg")
+    connect_args: dict[str, Any] = {"application_name": "wattprint"}
+    if "connect_timeout" not in url.query:
+        connect_args["connect_timeout"] = PG_CONNECT_TIMEOUT_S
+    return create_engine(url, pool_pre_ping=True, connect_args=connect_args)
+
+
+def _sqlite_engine(url: URL) -> Engine:
+    """A SQLite engine: WAL, busy timeout, foreign keys, ``BEGIN IMMEDIATE`` on demand;
+    one shared connection for an in-memory database."""
+    database = url.database or ""
+    memory = database in ("", ":memory:") or url.query.get("mode") == "memory"
+    if memory:
+        engine = create_engine(url, poolclass=StaticPool, connect_args={"check_same_thread": False})
+    else:
+        if not database.startswith("file:"):
+            try:
+                Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise StoreError(f"cannot create the folder of store {str(url)!r}: {exc}") from exc
+        engine = create_engine(url, connect_args={"timeout": BUSY_TIMEOUT_S})
     event.listen(engine, "connect", _sqlite_on_connect)
     event.listen(engine, "begin", _sqlite_on_begin)
     return engine
@@ -427,69 +480,6 @@ def _sqlite_on_connect(dbapi_connection: Any, connection_record: Any) -> None:
 def _sqlite_on_begin(conn: Connection) -> None:
     mode = conn.get_execution_options().get(ingest.BEGIN_OPTION)
     conn.exec_driver_sql("BEGIN IMMEDIATE" if mode == "IMMEDIATE" else "BEGIN")
-
-
-def _initialise(engine: Engine) -> None:
-    """Create the tables of a new store; refuse a store written by a newer schema."""
-    try:
-        version = _read_version(engine)
-        if version is None:
-            with ingest.write_transaction(engine) as conn:
-                Base.metadata.create_all(conn)
-                if conn.scalar(select(SchemaInfo.version)) is None:
-                    conn.execute(
-                        insert(SchemaInfo).values(
-                            id=1, version=SCHEMA_VERSION, created_at=time.time()
-                        )
-                    )
-            version = _read_version(engine)
-    except SQLAlchemyError as exc:
-        raise StoreError(f"cannot open store {_safe_url(str(engine.url))}: {exc}") from exc
-    if version is not None and version < SCHEMA_VERSION:
-        try:
-            _upgrade(engine, version)
-        except SQLAlchemyError as exc:
-            raise StoreError(
-                f"cannot upgrade store {_safe_url(str(engine.url))} from schema version "
-                f"{version} to {SCHEMA_VERSION}: {exc}"
-            ) from exc
-    if version is not None and version > SCHEMA_VERSION:
-        raise StoreError(
-            f"store {_safe_url(str(engine.url))} has schema version {version}; this wattprint "
-            f"reads versions up to {SCHEMA_VERSION}: upgrade wattprint"
-        )
-
-
-def _upgrade(engine: Engine, version: int) -> None:
-    """Bring a store at an older schema version to ``SCHEMA_VERSION`` (portable DDL)."""
-    with ingest.write_transaction(engine) as conn:
-        current = conn.scalar(select(SchemaInfo.version))
-        if current is None or int(current) >= SCHEMA_VERSION:
-            return  # another process upgraded it meanwhile
-        have = {c["name"] for c in inspect(conn).get_columns(Run.__tablename__)}
-        added = (GROUP_COLUMNS if int(current) < 2 else ()) + (
-            LABEL_COLUMNS if int(current) < 3 else ()
-        )
-        for name, sql_type in added:
-            if name not in have:
-                column = conn.dialect.identifier_preparer.quote(name)
-                conn.execute(text(f"ALTER TABLE runs ADD COLUMN {column} {sql_type}"))
-        if int(current) < 2:
-            for index in Base.metadata.tables[Run.__tablename__].indexes:
-                if index.name == "ix_runs_group_id_rank":
-                    index.create(conn, checkfirst=True)
-        if int(current) < 4:
-            Base.metadata.tables[JobRow.__tablename__].create(conn, checkfirst=True)
-        conn.execute(update(SchemaInfo).values(version=SCHEMA_VERSION))
-    log.info("wattprint: store upgraded from schema version %d to %d", version, SCHEMA_VERSION)
-
-
-def _read_version(engine: Engine) -> int | None:
-    with engine.connect() as conn:
-        if not inspect(conn).has_table(SchemaInfo.__tablename__):
-            return None
-        version = conn.scalar(select(SchemaInfo.version))
-        return None if version is None else int(version)
 
 
 # ------------------------------------------------------------------------ queries
@@ -603,6 +593,7 @@ def _runs_query(
     host: str | None,
     since: float | None,
     until: float | None,
+    projects: Collection[str] | None,
 ) -> Select[_T]:
     """``query`` restricted to the runs the ``list_runs`` filters select."""
     if status is not None and status not in RUN_STATUSES:
@@ -619,6 +610,8 @@ def _runs_query(
         query = query.where(Run.started_at >= since)
     if until is not None:
         query = query.where(Run.started_at < until)
+    if projects is not None:
+        query = query.where(Run.project.in_(list(projects)))
     return query
 
 

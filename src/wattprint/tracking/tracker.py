@@ -38,6 +38,7 @@ from wattprint.tracking.sinks import Sink
 
 if TYPE_CHECKING:
     from wattprint.meters.process_tree import ProcessTree
+    from wattprint.tracking.remote import RemoteShipper
 
 log = logging.getLogger("wattprint")
 P = ParamSpec("P")
@@ -83,7 +84,8 @@ class Tracker:
     ) -> None:
         overrides = {k: v for k, v in overrides.items() if v is not None}
         if settings is not None and overrides:
-            settings = Settings.model_validate({**settings.model_dump(), **overrides})
+            # dict(), not model_dump(): the dump leaves out the token (a secret)
+            settings = Settings.model_validate({**dict(settings), **overrides})
         self.settings = settings if settings is not None else load_settings(**overrides)
         self._injected_meters = tuple(meters) if meters is not None else None
         self.statuses: tuple[SourceStatus, ...] = tuple(statuses)
@@ -110,6 +112,7 @@ class Tracker:
         self._windows: list[Measurement] = []
         self._events: list[SourceEvent] = []
         self._journal: JournalWriter | None = None
+        self._shipper: RemoteShipper | None = None
         self._sinks: list[Sink] = list(sinks)
         self._journal_failing = False
         self._sampler: Sampler | None = None
@@ -159,6 +162,7 @@ class Tracker:
             self._start = _Mark(started_at, self._read(), None)
             self._write_attribution("start")
             self._flush(sync=False)
+            self._shipper = self._start_shipper()
             self._sampler = Sampler(self._tick, self.settings.sample_interval_s)
             self._sampler.start()
             atexit.register(self._at_exit)
@@ -191,6 +195,11 @@ class Tracker:
                 exit_code=exit_code,
             )
             self._final_flush()
+            if self._shipper is not None and self._journal is not None:
+                self._shipper.finish(self._journal.path, self.settings.server_flush_timeout_s)
+                self._flush(sync=True)  # the event of a refusal that came meanwhile
+            if self._journal is not None:
+                _quietly(self._journal.close)
             for sink in self._sinks:
                 _quietly(sink.close)
             if self._injected_meters is None:  # meters passed in belong to the caller
@@ -497,12 +506,40 @@ class Tracker:
         try:
             journal.flush(sync=sync)
             self._journal_failing = False
+            if self._shipper is not None:
+                self._shipper.wake()
         except OSError as exc:
             if not self._journal_failing:
                 self._journal_failing = True
                 message = f"cannot write {journal.path} ({exc}); {journal.pending} records kept"
                 log.warning("wattprint: %s in memory, retrying", message)
                 self._events.append(SourceEvent(time.time(), "journal", message))
+
+    # -------------------------------------------------------------------- server
+    def _start_shipper(self) -> RemoteShipper | None:
+        """With ``settings.server``: a started shipper of the journal to the server."""
+        server, journal = self.settings.server, self._journal
+        if server is None or journal is None:
+            return None
+        token = self.settings.token.get_secret_value() if self.settings.token else None
+        try:
+            from wattprint.tracking.remote import RemoteShipper
+
+            shipper = RemoteShipper.open(server, token, self.run_id, journal.path, self._unsent)
+            shipper.start()
+            return shipper
+        except Exception as exc:  # httpx missing, …: the run is recorded locally all the same
+            self._unsent(f"cannot send the run to {server} ({exc}); it is recorded locally")
+            return None
+
+    def _unsent(self, message: str) -> None:
+        """The server will not get the run from this tracker: say so once, in the log and
+        as an event of the run (called from the shipper's thread too)."""
+        log.warning("wattprint: %s", message)
+        event = SourceEvent(time.time(), "server", message)
+        self._events.append(event)
+        if self.result is None:
+            self._write("event", t=event.time, source="server", message=message)
 
     def _final_flush(self) -> None:
         journal = self._journal
@@ -519,7 +556,6 @@ class Tracker:
                 self._events.append(SourceEvent(time.time(), "journal", message))
             except OSError as exc:
                 log.error("wattprint: could not save the run's last records: %s", exc)
-        _quietly(journal.close)
 
 
 def _detect_rank() -> RankInfo:
