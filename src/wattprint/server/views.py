@@ -90,16 +90,20 @@ def runs_page(
         if sort == "started" and descending:  # the store's own order: paged there
             runs = store.list_runs(**where.query(), limit=per_page, offset=offset)
             rows = [run_row(store, r) for r in runs]
-        else:
+        elif sort == "co2e":  # every run must be priced to be ordered
             every = store.list_runs(**where.query(), limit=total)
-            if sort == "co2e":
-                rows = sorted((run_row(store, r) for r in every), key=lambda r: r["co2e_kg"])
-            else:
-                key = _SORT_KEYS[sort]
-                rows = [run_row(store, r) for r in sorted(every, key=lambda r: getattr(r, key))]
+            rows = sorted((run_row(store, r) for r in every), key=lambda r: r["co2e_kg"])
             if descending:
                 rows.reverse()
             rows = rows[offset : offset + per_page]
+        else:  # ordered by the summaries; only the page's runs are priced
+            key = _SORT_KEYS[sort]
+            every = sorted(
+                store.list_runs(**where.query(), limit=total), key=lambda r: getattr(r, key)
+            )
+            if descending:
+                every.reverse()
+            rows = [run_row(store, r) for r in every[offset : offset + per_page]]
     except ValueError as exc:  # an unknown status
         raise ConfigError(str(exc)) from None
     return {"total": total, "page": page, "per_page": per_page, "runs": rows}
