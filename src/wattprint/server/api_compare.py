@@ -12,6 +12,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from wattprint.errors import ConfigError
 from wattprint.server import deps
 from wattprint.server.views import epochs_doc, run_row, timeline_doc
+from wattprint.store.records import RunDetail
 from wattprint.store.repository import Store
 
 __all__ = ["router"]
@@ -40,22 +41,25 @@ COLUMNS = (
 )
 
 
-def _rows(request: Request, store: Store, runs: str) -> list[dict[str, Any]]:
+def _details(request: Request, runs: str) -> list[RunDetail]:
     refs = list(dict.fromkeys(r.strip() for r in runs.split(",") if r.strip()))
     if not 1 <= len(refs) <= MAX_RUNS:
         raise ConfigError(f"runs={runs!r}: accepted: 1 to {MAX_RUNS} comma-separated runs")
-    return [run_row(store, deps.find_run(request, r)) for r in refs]
+    return [deps.find_run(request, r) for r in refs]
+
+
+def _rows(request: Request, store: Store, runs: str) -> list[dict[str, Any]]:
+    return [run_row(store, d) for d in _details(request, runs)]
 
 
 @router.get("")
 def compare(request: Request, store: StoreDep, runs: RunsQuery) -> dict[str, Any]:
     """The runs' list rows, and each one's timeline and epochs for overlaid plots."""
-    rows = _rows(request, store, runs)
-    details = {r["run_id"]: store.get_run(r["run_id"]) for r in rows}  # synced by _rows
+    found = _details(request, runs)
     return {
-        "runs": rows,
-        "timelines": {i: timeline_doc(store, d) for i, d in details.items()},
-        "epochs": {i: epochs_doc(store, d) for i, d in details.items()},
+        "runs": [run_row(store, d) for d in found],
+        "timelines": {d.run_id: timeline_doc(store, d) for d in found},
+        "epochs": {d.run_id: epochs_doc(store, d) for d in found},
     }
 
 

@@ -5,7 +5,7 @@ and where its constants came from."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import date, datetime, timedelta
 from typing import Any, Literal
 
@@ -112,9 +112,11 @@ def runs_page(
 def run_row(store: Store, summary: RunSummary) -> dict[str, Any]:
     """One line of the runs list: the summary and its operational CO2e as priced by the
     run's own settings (region, PUE, intensity file)."""
-    fp = run_footprint(store, store.get_run(summary.run_id))
-    row: dict[str, Any] = jsonable(summary)
-    row.pop("components")
+    detail = summary if isinstance(summary, RunDetail) else store.get_run(summary.run_id)
+    fp = run_footprint(store, detail)
+    row: dict[str, Any] = jsonable(
+        {f.name: getattr(summary, f.name) for f in fields(RunSummary) if f.name != "components"}
+    )
     e = fp.emissions
     row.update(
         co2e_kg=e.kg,
